@@ -1,0 +1,35 @@
+"""The client: connect to a controller and send it work.
+
+    from ipcluster.client import Client
+    rc = Client()
+    rc[:].apply_sync(os.getpid)
+"""
+
+from ipcluster.client._asyncresult import AsyncMapResult, AsyncResult
+from ipcluster.client._client import Client
+from ipcluster.client._errors import (
+    CompositeError,
+    EngineError,
+    IPClusterError,
+    KernelError,
+    NoEnginesRegistered,
+    RemoteError,
+)
+from ipcluster.client._remote_ops import interactive
+from ipcluster.client._view import DirectView, LoadBalancedView, View
+
+__all__ = [
+    "AsyncMapResult",
+    "AsyncResult",
+    "Client",
+    "CompositeError",
+    "DirectView",
+    "EngineError",
+    "IPClusterError",
+    "KernelError",
+    "LoadBalancedView",
+    "NoEnginesRegistered",
+    "RemoteError",
+    "View",
+    "interactive",
+]

@@ -1,0 +1,71 @@
+"""The errors a client raises, with ipyparallel's names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class IPClusterError(Exception):
+    """Base of every ipcluster client error."""
+
+
+class NoEnginesRegistered(IPClusterError):
+    """There is no engine to send the work to."""
+
+
+class KernelError(IPClusterError):
+    """Something went wrong on (or with) an engine."""
+
+
+class RemoteError(KernelError):
+    """An exception raised by user code on an engine, with its remote traceback."""
+
+    def __init__(self, ename: str, evalue: str, traceback: Sequence[str] = (), engine_info: dict | None = None):
+        super().__init__(ename, evalue)
+        self.ename = ename
+        self.evalue = evalue
+        self.traceback = "".join(traceback)
+        self.engine_info = engine_info or {}
+
+    def __str__(self) -> str:
+        engine = self.engine_info.get("engine_id")
+        where = f"[engine {engine}] " if engine is not None and engine >= 0 else ""
+        return f"{where}{self.ename}: {self.evalue}"
+
+    def render_traceback(self) -> str:
+        return self.traceback or f"{self.ename}: {self.evalue}"
+
+    def print_traceback(self) -> None:
+        print(self.render_traceback())
+
+
+class EngineError(KernelError):
+    """The engine running a task died or left before answering."""
+
+
+class CompositeError(RemoteError):
+    """Several engines raised; each error is in `.elist`."""
+
+    def __init__(self, message: str, errors: Sequence[BaseException]):
+        self.elist = list(errors)
+        self.message = message
+        super().__init__("CompositeError", message)
+
+    def __str__(self) -> str:
+        lines = [f"{self.message}: {len(self.elist)} engine(s) raised"]
+        lines.extend(f"  {error}" for error in self.elist)
+        return "\n".join(lines)
+
+    def raise_exception(self, index: int = 0) -> None:
+        raise self.elist[index]
+
+    def print_traceback(self, index: int | None = None) -> None:
+        for error in self.elist if index is None else [self.elist[index]]:
+            print(error.render_traceback() if isinstance(error, RemoteError) else repr(error))
+
+
+def error_from_reply(ename: str, evalue: str, traceback: Sequence[str], engine_id: int) -> KernelError:
+    """The client-side exception for an error reply."""
+    if ename == "EngineError":
+        return EngineError(evalue)
+    return RemoteError(ename, evalue, traceback, {"engine_id": engine_id})

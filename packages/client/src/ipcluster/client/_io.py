@@ -1,0 +1,74 @@
+"""The client's I/O thread: the one owner of every client socket.
+
+zmq sockets must not be shared between threads, so user threads never touch
+them: they queue frames here and wake the thread through an eventfd. Replies
+are read here and handed to the client's callback, which resolves futures.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import deque
+from collections.abc import Callable
+
+import zmq
+
+Receiver = Callable[[str, list[zmq.Frame]], None]
+
+
+class IOThread(threading.Thread):
+    def __init__(self, sockets: dict[str, zmq.Socket], receive: Receiver):
+        super().__init__(name="ipcluster-client-io", daemon=True)
+        self._sockets = sockets
+        self._channel_of = {socket: name for name, socket in sockets.items()}
+        self._receive = receive
+        self._outbox: deque[tuple[str, list]] = deque()
+        self._wake = os.eventfd(0, os.EFD_NONBLOCK)
+        self._stopping = False
+        self._poller = zmq.Poller()
+        self._poller.register(self._wake, zmq.POLLIN)
+        for socket in sockets.values():
+            if socket.type != zmq.PUB:
+                self._poller.register(socket, zmq.POLLIN)
+
+    def send(self, channel: str, frames: list) -> None:
+        """Queue `frames` for `channel`'s socket; safe from any thread."""
+        self._outbox.append((channel, frames))
+        os.eventfd_write(self._wake, 1)
+
+    def stop(self) -> None:
+        self._stopping = True
+        os.eventfd_write(self._wake, 1)
+
+    def run(self) -> None:
+        try:
+            while not self._stopping:
+                for socket, _ in self._poller.poll():
+                    if socket == self._wake:
+                        self._flush_outbox()
+                    else:
+                        self._drain(socket)
+            self._flush_outbox()
+        finally:
+            for socket in self._sockets.values():
+                socket.close(linger=100)
+            os.close(self._wake)
+
+    def _flush_outbox(self) -> None:
+        try:
+            os.eventfd_read(self._wake)
+        except BlockingIOError:
+            pass
+        while self._outbox:
+            channel, frames = self._outbox.popleft()
+            self._sockets[channel].send_multipart(frames, copy=False)
+
+    def _drain(self, socket: zmq.Socket) -> None:
+        channel = self._channel_of[socket]
+        for _ in range(256):
+            try:
+                frames = socket.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            self._receive(channel, frames)

@@ -1,0 +1,3 @@
+from ipcluster.engine._app import main
+
+raise SystemExit(main())

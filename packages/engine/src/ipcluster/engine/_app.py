@@ -1,0 +1,83 @@
+"""``ipengine``: start one engine and connect it to a controller."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import ClassVar
+
+from traitlets import Float, Integer, Unicode
+
+from ipcluster.engine._engine import Engine, RegistrationError
+from ipcluster.protocol import ENGINE_FILE, NO_ENGINE, ConnectionFileError, read_connection_file
+from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, UsageError, run_app
+
+
+class IPEngineApp(BaseParallelApplication):
+    name = "ipengine"
+    description = "Start an engine: a Python process that runs the code a controller sends it."
+    config_file_stem = "ipengine"
+    # c.IPEngine.* (ipyparallel 7+) and c.EngineFactory.* (IPython 0.x) mean the same traits
+    aliases_of_classes: ClassVar[dict[str, str]] = {"IPEngine": "IPEngineApp", "EngineFactory": "IPEngineApp"}
+
+    url_file = Unicode("", help=f"the engine connection file (default: the profile's security/{ENGINE_FILE})").tag(
+        config=True)
+    wait_for_url_file = Float(10.0, help="seconds to wait for the connection file to appear").tag(config=True)
+    timeout = Float(5.0, help="seconds to wait for the controller to answer registration").tag(config=True)
+    max_heartbeat_misses = Integer(50, help="heartbeats missed in a row before the engine gives up").tag(config=True)
+    startup_command = Unicode("", help="Python code run in the engine's namespace at start").tag(config=True)
+    startup_script = Unicode("", help="a Python file run in the engine's namespace at start").tag(config=True)
+    id = Integer(NO_ENGINE, help="ask the hub for this engine id").tag(config=True)
+
+    aliases = {
+        **COMMON_ALIASES,
+        "file": "IPEngineApp.url_file",
+        "f": "IPEngineApp.url_file",
+        "timeout": "IPEngineApp.timeout",
+        "c": "IPEngineApp.startup_command",
+        "s": "IPEngineApp.startup_script",
+        "id": "IPEngineApp.id",
+    }
+    flags = COMMON_FLAGS
+
+    def start(self) -> int:
+        info = self._connection_info()
+        engine = Engine(info, self.slog, timeout=self.timeout, max_heartbeat_misses=self.max_heartbeat_misses,
+                        requested_id=self.id)
+        try:
+            try:
+                engine.register()
+            except RegistrationError as exc:
+                raise UsageError(str(exc)) from None
+            self._run_startup(engine)
+            engine.loop.stop_on_signals()
+            engine.run()
+        finally:
+            engine.close()
+        return 0
+
+    def _connection_info(self) -> dict:
+        path = Path(self.url_file) if self.url_file else self.profile_path.security / ENGINE_FILE
+        deadline = time.monotonic() + self.wait_for_url_file
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the controller may still be writing it
+        try:
+            return read_connection_file(path)
+        except ConnectionFileError as exc:
+            raise UsageError(str(exc)) from None
+
+    def _run_startup(self, engine: Engine) -> None:
+        if self.startup_command:
+            engine.kernel.execute(self.startup_command)
+        if self.startup_script:
+            script = Path(self.startup_script).expanduser()
+            engine.kernel.execute(script.read_text(), str(script))
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_app(IPEngineApp, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""An engine: registers with the hub, then runs what the schedulers send it.
+
+Sockets, all with the engine's uuid as identity: a DEALER to the hub, DEALERs
+to the direct, task and control queues, a PUB for output, and a heart that
+echoes pings from a zmq device thread so a busy engine is never taken for dead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket as socketlib
+import sys
+import threading
+import time
+import uuid as uuidlib
+from typing import Any
+
+import zmq
+import zmq.devices
+
+from ipcluster.engine._kernel import Kernel, error_info
+from ipcluster.engine._streams import OutStream
+from ipcluster.protocol import (
+    NO_ENGINE,
+    Loop,
+    Message,
+    ProtocolVersionError,
+    Session,
+    SignatureError,
+    header_pb2,
+    url,
+)
+from ipcluster.protocol import registry_pb2 as reg
+from ipcluster.protocol import work_pb2 as work
+
+MT = header_pb2.MsgType
+
+
+class RegistrationError(RuntimeError):
+    """The controller did not accept this engine, or did not answer in time."""
+
+
+class Engine:
+    def __init__(self, info: dict[str, Any], log, *, timeout: float = 5.0, max_heartbeat_misses: int = 50,
+                 requested_id: int = NO_ENGINE):
+        self.info = info
+        self.log = log
+        self.timeout = timeout
+        self.requested_id = requested_id
+        self.uuid = uuidlib.uuid4().hex
+        self.engine_id = NO_ENGINE
+        self.session = Session(info["key"].encode())
+        self.context = zmq.Context()
+        self.loop = Loop()
+        self.kernel = Kernel()
+        self._period = info.get("heartbeat_period_ms", 1000) / 1000
+        self._silence_limit = self._period * max_heartbeat_misses
+        self._last_ping = time.monotonic()
+        self._iopub_lock = threading.Lock()
+        self._current_parent = ""
+
+        self.hub = self._socket(zmq.DEALER, "registration")
+        self.mux = self._socket(zmq.DEALER, "mux")
+        self.task = self._socket(zmq.DEALER, "task")
+        self.control = self._socket(zmq.DEALER, "control")
+        self.iopub = self._socket(zmq.PUB, "iopub")
+        self.ping_watch = self._socket(zmq.SUB, "hb_ping")
+        self.ping_watch.subscribe(b"")
+        self.heart = self._start_heart()
+        self.stdout = OutStream("stdout", self._publish_stream, self._iopub_lock)
+        self.stderr = OutStream("stderr", self._publish_stream, self._iopub_lock)
+
+    def _socket(self, kind: int, name: str) -> zmq.Socket:
+        sock = self.context.socket(kind)
+        sock.linger = 1000 if kind in (zmq.DEALER, zmq.PUB) else 0
+        sock.sndhwm = sock.rcvhwm = 0
+        if kind == zmq.DEALER:
+            sock.identity = self.uuid.encode()
+        sock.connect(url(self.info, name))
+        return sock
+
+    def _start_heart(self) -> zmq.devices.ThreadDevice:
+        heart = zmq.devices.ThreadDevice(zmq.FORWARDER, zmq.SUB, zmq.DEALER)
+        heart.daemon = True
+        heart.setsockopt_in(zmq.SUBSCRIBE, b"")
+        heart.setsockopt_out(zmq.IDENTITY, self.uuid.encode())
+        heart.setsockopt_out(zmq.LINGER, 0)
+        heart.connect_in(url(self.info, "hb_ping"))
+        heart.connect_out(url(self.info, "hb_pong"))
+        heart.start()
+        return heart
+
+    # -- start-up
+
+    def register(self) -> int:
+        """Say hello to every queue, then register with the hub; returns the engine id."""
+        for queue in (self.mux, self.task, self.control):
+            self.session.send(queue, self.session.header(MT.ENGINE_HELLO))
+        request = reg.RegistrationRequest(
+            uuid=self.uuid, requested_id=self.requested_id, hostname=socketlib.gethostname(), pid=os.getpid()
+        )
+        self.session.send(self.hub, self.session.header(MT.REGISTRATION_REQUEST), request)
+        address = url(self.info, "registration")
+        if not self.hub.poll(self.timeout * 1000):
+            raise RegistrationError(
+                f"no answer from the controller at {address} within {self.timeout:g} s: "
+                "is it running and reachable from this host? (raise --timeout if it is slow to start)"
+            )
+        try:
+            msg = self.session.unpack(self.hub.recv_multipart(copy=False))
+        except (SignatureError, ProtocolVersionError) as exc:
+            raise RegistrationError(f"the controller at {address} sent a message this engine rejects: {exc}") from None
+        if msg.header.msg_type == MT.HUB_ERROR_REPLY:
+            raise RegistrationError(f"the controller at {address} refused: {msg.content(reg.HubErrorReply).error}")
+        reply = msg.content(reg.RegistrationReply)
+        if not reply.ok:
+            raise RegistrationError(f"the controller at {address} refused this engine: {reply.error}")
+        self.engine_id = reply.engine_id
+        self.log = self.log.bind(engine_id=self.engine_id)
+        self.log.info("registered", uuid=self.uuid, controller=address)
+        return self.engine_id
+
+    def run(self) -> None:
+        """Serve until told to stop; control requests go before work."""
+        sys.stdout, sys.stderr = self.stdout, self.stderr
+        self.loop.add_reader(self.control, lambda frames: self._on_request(self.control, frames))
+        self.loop.add_reader(self.mux, lambda frames: self._on_request(self.mux, frames))
+        self.loop.add_reader(self.task, lambda frames: self._on_request(self.task, frames))
+        self.loop.add_reader(self.ping_watch, self._on_ping)
+        self.loop.call_every(self._period, self._check_controller)
+        self.loop.run()
+
+    def close(self) -> None:
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        if self.engine_id != NO_ENGINE:
+            request = reg.UnregistrationRequest(uuid=self.uuid, reason="engine shut down")
+            self.session.send(self.hub, self.session.header(MT.UNREGISTRATION_REQUEST), request)
+        self.context.destroy(linger=500)
+        self.loop.close()
+
+    # -- liveness of the controller
+
+    def _on_ping(self, frames: list[zmq.Frame]) -> None:
+        self._last_ping = time.monotonic()
+
+    def _check_controller(self) -> None:
+        silent = time.monotonic() - self._last_ping
+        if silent > self._silence_limit:
+            self.log.error("lost the controller: no heartbeat", seconds=round(silent, 1),
+                           controller=url(self.info, "hb_ping"))
+            print(f"ipengine: no heartbeat from the controller at {url(self.info, 'hb_ping')} for "
+                  f"{silent:.0f} s; exiting", file=sys.__stderr__)
+            self.loop.stop()
+
+    # -- requests
+
+    def _on_request(self, socket: zmq.Socket, frames: list[zmq.Frame]) -> None:
+        try:
+            msg = self.session.unpack(frames)
+        except (SignatureError, ProtocolVersionError, ValueError) as exc:
+            self.log.warning("dropped message", reason=str(exc))
+            return
+        msg_type = msg.header.msg_type
+        if msg_type == MT.APPLY_REQUEST:
+            self._run_task(socket, msg, MT.APPLY_REPLY)
+        elif msg_type == MT.EXECUTE_REQUEST:
+            self._run_task(socket, msg, MT.EXECUTE_REPLY)
+        elif msg_type == MT.CONTROL_REQUEST:
+            self._control(socket, msg)
+        else:
+            self.log.warning("unexpected message", msg_type=MT.Name(msg_type))
+
+    def _run_task(self, socket: zmq.Socket, msg: Message, reply_type: int) -> None:
+        self._current_parent = msg.header.msg_id
+        started = time.time()
+        result: list = []
+        error = None
+        try:
+            if reply_type == MT.APPLY_REPLY:
+                result = self.kernel.apply(msg.buffers, msg.content(work.ApplyRequest).function_buffers)
+            else:
+                self.kernel.execute(msg.content(work.ExecuteRequest).code)
+        except BaseException as exc:  # noqa: BLE001: whatever user code raises goes back to the client
+            error = error_info(exc, self.engine_id)
+        reply = work.TaskReply(
+            started=started,
+            completed=time.time(),
+            stdout=self.stdout.take(),
+            stderr=self.stderr.take(),
+            engine_id=self.engine_id,
+            engine_uuid=self.uuid,
+        )
+        if error is not None:
+            reply.error.CopyFrom(error)
+        status = header_pb2.ERROR if error is not None else header_pb2.OK
+        header = self.session.header(reply_type, parent_id=msg.header.msg_id, engine_id=self.engine_id, status=status)
+        self.session.send(socket, header, reply, result, idents=msg.idents)
+        self._current_parent = ""
+
+    def _control(self, socket: zmq.Socket, msg: Message) -> None:
+        action = msg.content(work.ControlRequest).action
+        if action == work.ControlRequest.CLEAR:
+            self.kernel.clear()
+        header = self.session.header(MT.CONTROL_REPLY, parent_id=msg.header.msg_id, engine_id=self.engine_id,
+                                     status=header_pb2.OK)
+        self.session.send(socket, header, work.ControlReply(), idents=msg.idents)
+        if action == work.ControlRequest.SHUTDOWN:
+            self.log.info("shutting down on request")
+            self.loop.stop()
+
+    def _publish_stream(self, name: str, text: str) -> None:
+        """Called with the iopub lock held (see OutStream)."""
+        header = self.session.header(MT.STREAM, parent_id=self._current_parent, engine_id=self.engine_id)
+        self.session.send(self.iopub, header, work.StreamOutput(name=name, text=text))

@@ -1,0 +1,59 @@
+"""Running a user's code in the engine's namespace, and reporting what went wrong."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+import types
+from collections.abc import Sequence
+
+from ipcluster.protocol import INTERACTIVE_ATTR, deserialize_apply, serialize, work_pb2
+
+
+class Kernel:
+    """The engine's user namespace and the two ways of running code in it.
+
+    The namespace is a fresh ``__main__`` module, so objects pickled by
+    reference to ``__main__`` resolve against what the user defined here.
+    """
+
+    def __init__(self) -> None:
+        self.module = types.ModuleType("__main__")
+        self.clear()
+
+    @property
+    def namespace(self) -> dict:
+        return self.module.__dict__
+
+    def clear(self) -> None:
+        self.namespace.clear()
+        self.namespace.update(__name__="__main__", __builtins__=__builtins__)
+        sys.modules["__main__"] = self.module
+
+    def apply(self, frames: Sequence, function_buffers: int) -> list:
+        """Call the pickled function with its pickled arguments; returns the result's frames."""
+        function, args, kwargs = deserialize_apply(frames, function_buffers)
+        if getattr(function, INTERACTIVE_ATTR, False):
+            function = self._bind_to_namespace(function)
+        return serialize(function(*args, **kwargs))
+
+    def execute(self, code: str, filename: str = "<execute>") -> None:
+        exec(compile(code, filename, "exec"), self.namespace)  # noqa: S102: running user code is the job
+
+    def _bind_to_namespace(self, function: types.FunctionType) -> types.FunctionType:
+        bound = types.FunctionType(
+            function.__code__, self.namespace, function.__name__, function.__defaults__, function.__closure__
+        )
+        bound.__kwdefaults__ = function.__kwdefaults__
+        return bound
+
+
+def error_info(exc: BaseException, engine_id: int) -> work_pb2.RemoteErrorInfo:
+    """The remote error as the client shows it: name, value and the user's part of the traceback."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_globals.get("__name__", "").startswith("ipcluster."):
+        tb = tb.tb_next  # hide the engine's own frames
+    lines = traceback.format_exception(type(exc), exc, tb)
+    return work_pb2.RemoteErrorInfo(
+        ename=type(exc).__name__, evalue=str(exc), traceback=lines, engine_id=engine_id
+    )

@@ -1,0 +1,173 @@
+"""The hub: registration, engine ids, connection info, notifications, task records.
+
+It sits beside the hot path, never on it: schedulers tell it about tasks
+through a PUSH socket, and nothing waits for it to answer.
+"""
+
+from __future__ import annotations
+
+import zmq
+from google.protobuf.message import DecodeError
+
+from ipcluster.hub._registry import EngineRegistry, RegistrationRefused
+from ipcluster.hub._store import TaskRecord, TaskStore
+from ipcluster.protocol import (
+    ControllerSpec,
+    Loop,
+    Message,
+    ProtocolVersionError,
+    Session,
+    SignatureError,
+    header_pb2,
+    split_idents,
+)
+from ipcluster.protocol import registry_pb2 as reg
+from ipcluster.protocol import work_pb2 as work
+
+MT = header_pb2.MsgType
+
+
+class Hub:
+    def __init__(self, spec: ControllerSpec, log, context: zmq.Context | None = None):
+        self.spec = spec
+        self.log = log
+        self.session = Session(spec.key.encode())
+        self.registry = EngineRegistry.empty()
+        self.store = TaskStore(spec.db_max_records)
+        self.peers: set[bytes] = set()
+        self.context = context or zmq.Context.instance()
+        self.loop = Loop()
+        self.router = self._bind(zmq.ROUTER, "registration")
+        self.notifier = self._bind(zmq.PUB, "notification")
+        self.events = self._bind(zmq.PULL, "hub_events")
+        self.loop.add_reader(self.router, self._on_request)
+        self.loop.add_reader(self.events, self._on_task_event)
+        self._handlers = {
+            MT.REGISTRATION_REQUEST: self._register,
+            MT.UNREGISTRATION_REQUEST: self._unregister_request,
+            MT.CONNECTION_REQUEST: self._connection_info,
+            MT.QUEUE_STATUS_REQUEST: self._queue_status,
+            MT.PEER_HELLO: self._peer_hello,
+            MT.HEART_FAILURE: self._heart_failure,
+        }
+
+    def _bind(self, kind: int, name: str) -> zmq.Socket:
+        socket = self.context.socket(kind)
+        socket.linger = 0
+        if kind in (zmq.ROUTER, zmq.PUB):
+            socket.sndhwm = 0
+        socket.bind(self.spec.bind_url(name))
+        return socket
+
+    def run(self) -> None:
+        self.log.info("hub listening", registration=self.spec.connect_url("registration"))
+        self.loop.run()
+
+    def close(self) -> None:
+        for socket in (self.router, self.notifier, self.events):
+            socket.close()
+        self.loop.close()
+
+    def statistics(self) -> dict[str, int]:
+        return {"engines": len(self.registry.engines()), "task_records": len(self.store), "peers": len(self.peers)}
+
+    # -- requests on the registration socket
+
+    def _on_request(self, frames: list[zmq.Frame]) -> None:
+        try:
+            msg = self.session.unpack(frames)
+        except ProtocolVersionError as exc:
+            self.log.warning("peer speaks another protocol version", error=str(exc))
+            idents, _ = split_idents(frames)
+            self._reply_error(idents, "", str(exc))
+            return
+        except (SignatureError, ValueError) as exc:
+            self.log.warning("dropped message", reason=str(exc))
+            return
+        handler = self._handlers.get(msg.header.msg_type)
+        if handler is None:
+            self._reply_error(msg.idents, msg.header.msg_id, f"the hub does not handle {MT.Name(msg.header.msg_type)}")
+            return
+        try:
+            handler(msg)
+        except DecodeError as exc:
+            self._reply_error(msg.idents, msg.header.msg_id, f"malformed content: {exc}")
+
+    def _reply(self, msg: Message, msg_type: int, content) -> None:
+        header = self.session.header(msg_type, parent_id=msg.header.msg_id)
+        self.session.send(self.router, header, content, idents=msg.idents)
+
+    def _reply_error(self, idents: list[bytes], parent_id: str, error: str) -> None:
+        header = self.session.header(MT.HUB_ERROR_REPLY, parent_id=parent_id)
+        self.session.send(self.router, header, reg.HubErrorReply(error=error), idents=idents)
+
+    def _register(self, msg: Message) -> None:
+        request = msg.content(reg.RegistrationRequest)
+        try:
+            info = self.registry.register(request)
+        except RegistrationRefused as exc:
+            self._reply(msg, MT.REGISTRATION_REPLY, reg.RegistrationReply(ok=False, error=str(exc)))
+            return
+        self._reply(msg, MT.REGISTRATION_REPLY, reg.RegistrationReply(ok=True, engine_id=info.engine_id))
+        self.log.info("engine registered", engine_id=info.engine_id, uuid=info.uuid, host=info.hostname)
+        self._announce(reg.EngineEvent(kind=reg.EngineEvent.REGISTERED, engine=info))
+
+    def _unregister_request(self, msg: Message) -> None:
+        request = msg.content(reg.UnregistrationRequest)
+        self._unregister(request.uuid, request.reason or "engine shut down")
+
+    def _heart_failure(self, msg: Message) -> None:
+        failure = msg.content(reg.HeartFailure)
+        self._unregister(failure.uuid, f"no heartbeat for {failure.missed_beats} periods")
+
+    def _unregister(self, uuid: str, reason: str) -> None:
+        info = self.registry.unregister(uuid)
+        if info is None:
+            return
+        self.store.forget_engine(uuid)
+        self.log.info("engine unregistered", engine_id=info.engine_id, uuid=uuid, reason=reason)
+        self._announce(reg.EngineEvent(kind=reg.EngineEvent.UNREGISTERED, engine=info, reason=reason))
+
+    def _announce(self, event: reg.EngineEvent) -> None:
+        """Tell peers (reliably, over the router) and clients (over pub/sub)."""
+        for peer in self.peers:
+            self.session.send(self.router, self.session.header(MT.ENGINE_EVENT), event, idents=[peer])
+        self.session.send(self.notifier, self.session.header(MT.ENGINE_EVENT), event)
+
+    def _connection_info(self, msg: Message) -> None:
+        reply = reg.ConnectionReply(engines=self.registry.engines(), task_scheme=self.spec.task_scheme)
+        self._reply(msg, MT.CONNECTION_REPLY, reply)
+
+    def _peer_hello(self, msg: Message) -> None:
+        role = msg.content(reg.PeerHello).role
+        self.peers.add(msg.idents[0])
+        self.log.info("controller peer joined", role=role)
+        self._reply(msg, MT.PEER_WELCOME, reg.PeerWelcome(engines=self.registry.engines()))
+
+    def _queue_status(self, msg: Message) -> None:
+        targets = set(msg.content(reg.QueueStatusRequest).targets)
+        reply = reg.QueueStatusReply(unassigned=self.store.pending_by_engine.get("", 0))
+        for info in self.registry.engines():
+            if targets and info.engine_id not in targets:
+                continue
+            reply.engines[info.engine_id].queue = self.store.pending_by_engine.get(info.uuid, 0)
+            reply.engines[info.engine_id].completed = self.store.completed_by_engine.get(info.uuid, 0)
+        self._reply(msg, MT.QUEUE_STATUS_REPLY, reply)
+
+    # -- task events from schedulers
+
+    def _on_task_event(self, frames: list[zmq.Frame]) -> None:
+        try:
+            event = self.session.unpack(frames).content(work.TaskEvent)
+            task_header = header_pb2.Header.FromString(event.header)
+        except (SignatureError, ProtocolVersionError, ValueError) as exc:
+            self.log.warning("dropped task event", reason=str(exc))
+            return
+        engine_uuid = event.engine_uuid.decode()
+        if event.kind == work.TaskEvent.SUBMITTED:
+            record = TaskRecord(task_header.msg_id, event.client_id, engine_uuid, event.queue, task_header.date)
+            self.store.submitted(record)
+        elif event.kind == work.TaskEvent.ASSIGNED:
+            self.store.assigned(task_header.msg_id, engine_uuid)
+        else:
+            self.store.finished(task_header.parent_id, engine_uuid, event.time, task_header.status)

@@ -1,0 +1,205 @@
+"""``ipcluster``: start and stop a controller with its engines.
+
+    ipcluster start -n 4 [--profile=P] [--daemonize]
+    ipcluster engines -n 2      # more engines for a running controller
+    ipcluster stop [--profile=P]
+
+Exit codes as ipyparallel's: 10 already running, 11 already stopped, 12 no cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import ClassVar
+
+from traitlets import Bool, Float, Integer, List, Unicode
+
+from ipcluster.launchers._pidfile import pid_alive, read_pid_file, remove_pid_file, write_pid_file
+from ipcluster.launchers._supervise import Supervisor
+from ipcluster.launchers.local import LocalControllerLauncher, LocalEngineSetLauncher
+from ipcluster.protocol import ENGINE_FILE
+from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, UsageError, run_app
+
+ALREADY_RUNNING, ALREADY_STOPPED, NO_CLUSTER = 10, 11, 12
+
+
+class IPClusterEngines(BaseParallelApplication):
+    name = "ipcluster"
+    description = "Start engines for a running controller."
+    config_file_stem = "ipcluster"
+    aliases_of_classes: ClassVar[dict[str, str]] = {"Cluster": "IPClusterEngines"}
+    pid_name: ClassVar[str] = "ipcluster-engines"
+    subcommand: ClassVar[str] = "engines"
+
+    n = Integer(os.cpu_count() or 2, help="how many engines to start").tag(config=True)
+    daemonize = Bool(False, help="start in the background and return").tag(config=True)
+    engine_args = List(Unicode(), help="extra arguments for each ipengine").tag(config=True)
+    stop_timeout = Float(10.0, help="seconds to wait for a process to stop before killing it").tag(config=True)
+
+    aliases = {**COMMON_ALIASES, "n": "IPClusterEngines.n"}
+    flags = {**COMMON_FLAGS, "daemonize": ({"IPClusterEngines": {"daemonize": True}}, "run in the background")}
+
+    @property
+    def pid_file(self):
+        return self.profile_path.pid / f"{self.pid_name}.pid"
+
+    def start(self) -> int:
+        existing = read_pid_file(self.pid_file)
+        if existing and pid_alive(existing["pid"]):
+            print(f"ipcluster: already running for profile {self.profile_path.name!r} (pid {existing['pid']}); "
+                  "stop it with `ipcluster stop`", file=sys.stderr)
+            return ALREADY_RUNNING
+        if self.daemonize:
+            return self._daemonize()
+        supervisor = Supervisor()
+        supervisor.install()
+        write_pid_file(self.pid_file, state="starting")
+        try:
+            return self._run(supervisor)
+        finally:
+            remove_pid_file(self.pid_file)
+
+    def _run(self, supervisor: Supervisor) -> int:
+        engines = self._start_engines()
+        write_pid_file(self.pid_file, state="running", engines=len(engines.processes))
+        while not supervisor.stopping and engines.running:
+            supervisor.wait()
+        engines.stop(self.stop_timeout)
+        return 0
+
+    def _start_engines(self) -> LocalEngineSetLauncher:
+        engines = LocalEngineSetLauncher(self.profile_path.path, self.n, self._engine_args())
+        engines.start()
+        self.slog.info("engines started", n=self.n, profile=self.profile_path.name)
+        return engines
+
+    def _engine_args(self) -> list[str]:
+        return [f"--log-level={self.log_level_name}", *self.engine_args]
+
+    def _daemonize(self) -> int:
+        """Re-run this command without --daemonize in a new session, and return once it is up."""
+        argv = [self.subcommand, *(a for a in self.argv if a != "--daemonize")]
+        log = self.profile_path.log / f"{self.pid_name}-daemon.out"
+        with open(log, "ab") as out:
+            child = subprocess.Popen([sys.executable, "-m", "ipcluster.launchers.cluster", *argv],
+                                     stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            data = read_pid_file(self.pid_file)
+            if data and data["pid"] == child.pid and data.get("state") == "running":
+                print(f"ipcluster: started in the background (pid {child.pid}); stop with `ipcluster stop`")
+                return 0
+            if child.poll() is not None:
+                return self.fail(f"the background cluster exited with code {child.returncode}; see {log}")
+            time.sleep(0.05)  # the child writes its pid file within a second
+        return self.fail(f"the background cluster did not report ready within 60 s; see {log}")
+
+
+class IPClusterStart(IPClusterEngines):
+    description = "Start a controller and engines."
+    aliases_of_classes: ClassVar[dict[str, str]] = {"Cluster": "IPClusterStart", "IPClusterEngines": "IPClusterStart"}
+    pid_name: ClassVar[str] = "ipcluster"
+    subcommand: ClassVar[str] = "start"
+
+    controller_args = List(Unicode(), help="extra arguments for ipcontroller").tag(config=True)
+    delay = Float(0.0, help="seconds between starting the controller and the engines").tag(config=True)
+
+    aliases = {**IPClusterEngines.aliases, "n": "IPClusterStart.n"}
+    flags = {**COMMON_FLAGS, "daemonize": ({"IPClusterStart": {"daemonize": True}}, "run in the background")}
+
+    def _run(self, supervisor: Supervisor) -> int:
+        engine_file = self.profile_path.security / ENGINE_FILE
+        engine_file.unlink(missing_ok=True)  # engines must not dial a previous controller
+        controller = LocalControllerLauncher(self.profile_path.path, [*self.controller_args, *self.extra_args])
+        controller.start()
+        while not engine_file.exists():
+            if not controller.running:
+                return self.fail("the controller exited during start-up; see its log in "
+                                 f"{self.profile_path.log}")
+            supervisor.wait(0.02)
+            if supervisor.stopping:
+                controller.stop()
+                return 0
+        if self.delay:
+            supervisor.wait(self.delay)
+        engines = self._start_engines()
+        write_pid_file(self.pid_file, state="running", engines=len(engines.processes))
+        code = 0
+        while not supervisor.stopping:
+            if not controller.running:
+                self.slog.error("the controller exited; stopping the engines")
+                code = 1
+                break
+            supervisor.wait()
+        engines.stop(self.stop_timeout)
+        controller.stop(self.stop_timeout)
+        self.slog.info("cluster stopped")
+        return code
+
+
+class IPClusterStop(BaseParallelApplication):
+    name = "ipcluster"
+    description = "Stop the cluster that `ipcluster start` started for a profile."
+    config_file_stem = "ipcluster"
+    signal = Integer(int(signal.SIGTERM), help="the signal to send").tag(config=True)
+    timeout = Float(60.0, help="seconds to wait for everything to exit").tag(config=True)
+    aliases = {**COMMON_ALIASES, "signal": "IPClusterStop.signal"}
+    flags = COMMON_FLAGS
+
+    def start(self) -> int:
+        pid_file = self.profile_path.pid / "ipcluster.pid"
+        data = read_pid_file(pid_file)
+        if data is None:
+            print(f"ipcluster: no cluster is running for profile {self.profile_path.name!r} "
+                  f"(no {pid_file}); start one with `ipcluster start`", file=sys.stderr)
+            return NO_CLUSTER
+        pid = data["pid"]
+        if not pid_alive(pid):
+            pid_file.unlink(missing_ok=True)
+            print(f"ipcluster: the cluster of profile {self.profile_path.name!r} had already stopped; "
+                  "removed its stale pid file", file=sys.stderr)
+            return ALREADY_STOPPED
+        os.kill(pid, self.signal)
+        deadline = time.monotonic() + self.timeout
+        while pid_alive(pid) and _not_zombie(pid):
+            if time.monotonic() > deadline:
+                return self.fail(f"pid {pid} is still running after {self.timeout:g} s; kill it with `kill -9 {pid}`")
+            time.sleep(0.02)  # another process: nothing to wait on but its pid
+        print(f"ipcluster: stopped the cluster of profile {self.profile_path.name!r}")
+        return 0
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+SUBCOMMANDS: dict[str, type[BaseParallelApplication]] = {
+    "start": IPClusterStart,
+    "engines": IPClusterEngines,
+    "stop": IPClusterStop,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in SUBCOMMANDS:
+        names = ", ".join(SUBCOMMANDS)
+        given = f"unknown subcommand {argv[0]!r}" if argv and not argv[0].startswith("-") else "no subcommand"
+        if argv and argv[0] in ("-h", "--help"):
+            print(f"usage: ipcluster {{{names}}} [options]\n\n{__doc__}")
+            return 0
+        print(f"ipcluster: {given}: use one of {names} (e.g. `ipcluster start -n 4`)", file=sys.stderr)
+        return 1
+    return run_app(SUBCOMMANDS[argv[0]], argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

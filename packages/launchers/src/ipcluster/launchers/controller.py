@@ -1,0 +1,134 @@
+"""``ipcontroller``: write the connection files, then run hub, scheduler and heart monitor."""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import entry_points
+from typing import ClassVar
+
+from traitlets import Bool, Integer, Unicode
+
+from ipcluster.launchers._pidfile import remove_pid_file, write_pid_file
+from ipcluster.launchers._process import LocalProcess, python_command
+from ipcluster.launchers._supervise import Supervisor
+from ipcluster.protocol import (
+    CLIENT_FILE,
+    ENGINE_FILE,
+    PORT_NAMES,
+    SPEC_FILE,
+    ConnectionFileError,
+    ControllerSpec,
+    free_ports,
+    guess_location,
+    new_key,
+    read_connection_file,
+    write_connection_file,
+)
+from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, UsageError, run_app
+
+SERVICES = ("ipcluster.hub", "ipcluster.scheduler", "ipcluster.heartmonitor")
+
+
+class IPControllerApp(BaseParallelApplication):
+    name = "ipcontroller"
+    description = "Start the controller: hub, task scheduler and heart monitor."
+    config_file_stem = "ipcontroller"
+    aliases_of_classes: ClassVar[dict[str, str]] = {
+        "HubFactory": "IPControllerApp", "IPController": "IPControllerApp",
+        "TaskScheduler": "IPControllerApp", "HeartMonitor": "IPControllerApp", "DictDB": "IPControllerApp",
+    }
+
+    ip = Unicode("127.0.0.1", help="the interface to listen on; '*' for all").tag(config=True)
+    location = Unicode("", help="the address engines and clients dial (default: guessed from ip)").tag(config=True)
+    ssh_server = Unicode("", help="ssh server clients tunnel through, written into the client file").tag(config=True)
+    engine_ssh_server = Unicode("", help="ssh server engines tunnel through").tag(config=True)
+    reuse_files = Bool(False, help="reuse the ports and key of the previous run's connection files").tag(config=True)
+    scheme_name = Unicode("leastload", help="the load-balancing policy").tag(config=True)
+    hwm = Integer(1, help="tasks an engine may hold before the scheduler waits (0: no limit)").tag(config=True)
+    period = Integer(1000, help="heartbeat period in milliseconds").tag(config=True)
+    max_heartmonitor_misses = Integer(5, help="missed heartbeats before an engine is declared dead").tag(config=True)
+    record_limit = Integer(10000, help="task records kept in memory; the oldest finished go first").tag(config=True)
+
+    aliases = {
+        **COMMON_ALIASES,
+        "ip": "IPControllerApp.ip",
+        "location": "IPControllerApp.location",
+        "ssh": "IPControllerApp.ssh_server",
+        "enginessh": "IPControllerApp.engine_ssh_server",
+        "scheme": "IPControllerApp.scheme_name",
+        "hwm": "IPControllerApp.hwm",
+        "ping": "IPControllerApp.period",
+    }
+    flags = {
+        **COMMON_FLAGS,
+        "reuse": ({"IPControllerApp": {"reuse_files": True}}, "reuse the previous connection files' ports and key"),
+    }
+
+    def start(self) -> int:
+        self._check_scheme()
+        spec = self._spec()
+        security = self.profile_path.security
+        write_connection_file(security / SPEC_FILE, spec.to_dict())
+        write_connection_file(security / ENGINE_FILE, spec.engine_info())
+        write_connection_file(security / CLIENT_FILE, spec.client_info())
+        self.slog.info("wrote connection files", folder=str(security), registration=spec.connect_url("registration"))
+        return self._supervise()
+
+    def _check_scheme(self) -> None:
+        known = {ep.name for ep in entry_points(group="ipcluster.scheduler_policies")}
+        if self.scheme_name not in known:
+            raise UsageError(f"unknown --scheme={self.scheme_name!r}: choose one of {', '.join(sorted(known))}")
+
+    def _spec(self) -> ControllerSpec:
+        fresh = ControllerSpec(
+            key=new_key().decode(), ip=self.ip, location=self.location or guess_location(self.ip),
+            ssh=self.ssh_server, engine_ssh=self.engine_ssh_server, task_scheme=self.scheme_name, hwm=self.hwm,
+            heartbeat_period_ms=self.period, heartbeat_misses=self.max_heartmonitor_misses,
+            db_max_records=self.record_limit,
+        )
+        if self.reuse_files:
+            try:
+                old = read_connection_file(self.profile_path.security / SPEC_FILE)
+                fresh.key, fresh.ports = old["key"], old["ports"]
+            except (ConnectionFileError, KeyError):
+                self.slog.info("no previous connection files to reuse; choosing fresh ports")
+        if set(fresh.ports) != set(PORT_NAMES):
+            fresh.ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES), self.ip), strict=True))
+        return fresh
+
+    def _supervise(self) -> int:
+        supervisor = Supervisor()
+        supervisor.install()
+        common = [f"--profile-dir={self.profile_path.path}", f"--log-level={self.log_level_name}", "--die-with-parent"]
+        if self.log_to_file:
+            common.append("--log-to-file")
+        children = {module: LocalProcess(python_command(module, *common)) for module in SERVICES}
+        pid_file = self.profile_path.pid / "ipcontroller.pid"
+        write_pid_file(pid_file, children={m: None for m in SERVICES})
+        for child in children.values():
+            child.start()
+        write_pid_file(pid_file, children={m: c.pid for m, c in children.items()})
+        code = 0
+        try:
+            while not supervisor.stopping:
+                dead = [module for module, child in children.items() if not child.running]
+                if dead:
+                    self.slog.error("a controller process exited; stopping the controller", process=dead[0],
+                                    returncode=children[dead[0]].returncode)
+                    code = 1
+                    break
+                supervisor.wait()
+        finally:
+            for child in children.values():
+                child.stop()
+            remove_pid_file(pid_file)
+            self.slog.info("controller stopped")
+        return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_app(IPControllerApp, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""What every ipcluster process must agree on: messages, signing, files, logs."""
+
+from ipcluster.protocol._connection import (
+    CLIENT_FILE,
+    ENGINE_FILE,
+    PORT_NAMES,
+    SPEC_FILE,
+    ConnectionFileError,
+    ControllerSpec,
+    free_ports,
+    guess_location,
+    read_connection_file,
+    url,
+    write_connection_file,
+)
+from ipcluster.protocol._logging import configure_logging
+from ipcluster.protocol._loop import Loop
+from ipcluster.protocol._profile import ProfileDir, ipython_dir
+from ipcluster.protocol._serialize import INTERACTIVE_ATTR, deserialize, deserialize_apply, serialize, serialize_apply
+from ipcluster.protocol._session import (
+    DELIMITER,
+    NO_ENGINE,
+    PROTOCOL_VERSION,
+    Message,
+    ProtocolVersionError,
+    Session,
+    SignatureError,
+    new_key,
+    split_idents,
+)
+from ipcluster.protocol.pb import header_pb2, registry_pb2, work_pb2
+
+__all__ = [
+    "CLIENT_FILE",
+    "DELIMITER",
+    "ENGINE_FILE",
+    "INTERACTIVE_ATTR",
+    "NO_ENGINE",
+    "PORT_NAMES",
+    "PROTOCOL_VERSION",
+    "SPEC_FILE",
+    "ConnectionFileError",
+    "ControllerSpec",
+    "Loop",
+    "Message",
+    "ProfileDir",
+    "ProtocolVersionError",
+    "Session",
+    "SignatureError",
+    "configure_logging",
+    "deserialize",
+    "deserialize_apply",
+    "free_ports",
+    "guess_location",
+    "header_pb2",
+    "ipython_dir",
+    "new_key",
+    "read_connection_file",
+    "registry_pb2",
+    "serialize",
+    "serialize_apply",
+    "split_idents",
+    "url",
+    "work_pb2",
+    "write_connection_file",
+]

@@ -1,0 +1,161 @@
+"""Connection files: what engines and clients need to find and trust a controller.
+
+``ipcontroller`` writes three files into the profile's ``security/`` folder,
+each readable by the owner alone (mode 0600):
+
+- ``ipcontroller-spec.json``: every address of every controller process, read
+  by the hub, schedulers and heart monitor;
+- ``ipcontroller-engine.json``: what an engine needs;
+- ``ipcontroller-client.json``: what a client needs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ipcluster.protocol._session import PROTOCOL_VERSION
+
+SPEC_FILE = "ipcontroller-spec.json"
+ENGINE_FILE = "ipcontroller-engine.json"
+CLIENT_FILE = "ipcontroller-client.json"
+
+# Every socket the controller binds, by the name used in the files.
+PORT_NAMES = (
+    "registration",  # hub ROUTER: engines, clients, peers
+    "notification",  # hub PUB: engine events for clients
+    "hub_events",  # hub PULL: task events from schedulers
+    "mux_client",
+    "mux_engine",
+    "task_client",
+    "task_engine",
+    "control_client",
+    "control_engine",
+    "iopub_engine",  # scheduler XSUB
+    "iopub_client",  # scheduler XPUB
+    "hb_ping",
+    "hb_pong",
+)
+ENGINE_PORTS = {"registration": "registration", "mux": "mux_engine", "task": "task_engine",
+                "control": "control_engine", "iopub": "iopub_engine", "hb_ping": "hb_ping", "hb_pong": "hb_pong"}
+CLIENT_PORTS = {"registration": "registration", "notification": "notification", "mux": "mux_client",
+                "task": "task_client", "control": "control_client", "iopub": "iopub_client"}
+
+
+class ConnectionFileError(RuntimeError):
+    """A connection file is missing, unreadable or from another version."""
+
+
+def free_ports(count: int, ip: str = "127.0.0.1") -> list[int]:
+    """Ports the OS calls free right now (bound and released together, so distinct)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind((ip if ip not in ("*", "0.0.0.0") else "", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def guess_location(ip: str) -> str:
+    """The address peers should dial when the controller binds `ip`."""
+    if ip in ("*", "0.0.0.0", ""):
+        try:
+            return socket.gethostbyname(socket.gethostname())
+        except OSError:
+            return "127.0.0.1"
+    return ip
+
+
+@dataclass
+class ControllerSpec:
+    """Every address and setting the controller's processes share."""
+
+    key: str
+    ip: str = "127.0.0.1"
+    location: str = "127.0.0.1"
+    transport: str = "tcp"
+    ports: dict[str, int] = field(default_factory=dict)
+    ssh: str = ""
+    engine_ssh: str = ""
+    signature_scheme: str = "hmac-sha256"
+    task_scheme: str = "leastload"
+    hwm: int = 1
+    heartbeat_period_ms: int = 1000
+    heartbeat_misses: int = 5
+    db_max_records: int = 10000
+    version: int = PROTOCOL_VERSION
+
+    def bind_url(self, name: str) -> str:
+        host = "*" if self.ip in ("*", "0.0.0.0", "") else self.ip
+        return f"{self.transport}://{host}:{self.ports[name]}"
+
+    def connect_url(self, name: str) -> str:
+        return f"{self.transport}://{self.location}:{self.ports[name]}"
+
+    def engine_info(self) -> dict[str, Any]:
+        return self._public(ENGINE_PORTS, ssh=self.engine_ssh, heartbeat_period_ms=self.heartbeat_period_ms)
+
+    def client_info(self) -> dict[str, Any]:
+        return self._public(CLIENT_PORTS, ssh=self.ssh, task_scheme=self.task_scheme)
+
+    def _public(self, port_map: dict[str, str], **extra: Any) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "version": self.version,
+            "key": self.key,
+            "signature_scheme": self.signature_scheme,
+            "location": self.location,
+            "interface": f"{self.transport}://{self.location}",
+            "url": self.connect_url("registration"),
+        }
+        info.update({public: self.ports[internal] for public, internal in port_map.items()})
+        info.update(extra)
+        return info
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ControllerSpec:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def write_connection_file(path: Path, data: dict[str, Any]) -> None:
+    """Write `data` as JSON readable by the owner alone, replacing atomically."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as stream:
+        json.dump(data, stream, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def read_connection_file(path: str | os.PathLike) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConnectionFileError(
+            f"no connection file at {path}: start a controller first (ipcluster start or ipcontroller)"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ConnectionFileError(f"cannot read connection file {path}: {exc}") from None
+    version = data.get("version", PROTOCOL_VERSION)
+    if version != PROTOCOL_VERSION:
+        raise ConnectionFileError(
+            f"{path} was written by protocol version {version}, this is version {PROTOCOL_VERSION}: "
+            "restart the controller with this ipcluster version"
+        )
+    return data
+
+
+def url(info: dict[str, Any], name: str) -> str:
+    """The address of socket `name` in a client or engine connection file."""
+    return f"{info['interface']}:{info[name]}"

@@ -1,0 +1,103 @@
+"""A small poll loop for the service processes.
+
+Hub, schedulers, heart monitor and engines each own a few sockets and a few
+timers. A plain `zmq.Poller` that drains every ready socket without blocking
+costs less per message than an asyncio loop, which is the point on the hot path.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import os
+import signal
+import time
+from collections.abc import Callable
+
+import zmq
+
+Handler = Callable[[list[zmq.Frame]], None]
+# Messages taken from one socket before the others get a turn.
+DRAIN_BATCH = 256
+
+
+class Loop:
+    def __init__(self) -> None:
+        self._poller = zmq.Poller()
+        self._handlers: dict[zmq.Socket, Handler] = {}
+        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._sequence = itertools.count()
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(self._wake_write, False)
+        self._poller.register(self._wake_read, zmq.POLLIN)
+        self._running = False
+
+    def add_reader(self, socket: zmq.Socket, handler: Handler) -> None:
+        """Call `handler(frames)` for each message that arrives on `socket`."""
+        self._handlers[socket] = handler
+        self._poller.register(socket, zmq.POLLIN)
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> None:
+        heapq.heappush(self._timers, (time.monotonic() + delay, next(self._sequence), callback))
+
+    def call_every(self, period: float, callback: Callable[[], None]) -> None:
+        def tick() -> None:
+            self.call_later(period, tick)
+            callback()
+
+        self.call_later(period, tick)
+
+    def stop(self) -> None:
+        """Stop the loop; safe from signal handlers and other threads."""
+        self._running = False
+        try:
+            os.write(self._wake_write, b"x")
+        except BlockingIOError:
+            pass
+
+    def stop_on_signals(self, *signums: int) -> None:
+        for signum in signums or (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.stop())
+
+    def run(self) -> None:
+        self._running = True
+        while self._running:
+            events = self._poller.poll(self._next_timeout_ms())
+            for socket, _ in events:
+                if socket == self._wake_read:
+                    self._drain_wakeups()
+                else:
+                    self._drain(socket)
+            self._run_due_timers()
+
+    def _drain(self, socket: zmq.Socket) -> None:
+        handler = self._handlers[socket]
+        for _ in range(DRAIN_BATCH):
+            try:
+                frames = socket.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            handler(frames)
+
+    def _drain_wakeups(self) -> None:
+        try:
+            while os.read(self._wake_read, 4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _next_timeout_ms(self) -> int | None:
+        if not self._timers:
+            return None
+        return max(0, int((self._timers[0][0] - time.monotonic()) * 1000) + 1)
+
+    def _run_due_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, callback = heapq.heappop(self._timers)
+            callback()
+
+    def close(self) -> None:
+        os.close(self._wake_read)
+        os.close(self._wake_write)

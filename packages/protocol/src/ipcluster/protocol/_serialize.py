@@ -1,0 +1,69 @@
+"""Turning Python objects into frames and back.
+
+Pickle protocol 5 with out-of-band buffers: a numpy array or a large bytes
+object becomes its own frame and is sent and received without copies. The
+pickler is cloudpickle, so lambdas, closures and functions and classes defined
+in ``__main__`` arrive on the engine by value.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import cloudpickle
+
+PICKLE_PROTOCOL = 5
+# Set on a function (by the client's ``@interactive``) whose globals should be
+# the engine's namespace rather than what was captured when it was pickled.
+INTERACTIVE_ATTR = "__ipcluster_interactive__"
+# Below this size an out-of-band buffer is copied into the pickle instead:
+# a frame of its own costs more than copying a few hundred bytes.
+INLINE_THRESHOLD = 1024
+
+
+def serialize(obj: Any) -> list:
+    """Pickle `obj`; returns ``[pickle, buffer...]`` ready to send as frames."""
+    buffers: list[pickle.PickleBuffer] = []
+
+    def keep_large(buffer: pickle.PickleBuffer) -> bool:
+        try:
+            raw = buffer.raw()
+        except BufferError:  # not contiguous: let pickle copy it in-band
+            return True
+        if raw.nbytes < INLINE_THRESHOLD:
+            return True
+        buffers.append(raw)
+        return False
+
+    data = cloudpickle.dumps(obj, protocol=PICKLE_PROTOCOL, buffer_callback=keep_large)
+    return [data, *buffers]
+
+
+def deserialize(frames: Sequence) -> Any:
+    """Inverse of `serialize`; buffers become the objects' memory, uncopied."""
+    first, *rest = (_view(frame) for frame in frames)
+    return pickle.loads(first, buffers=rest)
+
+
+def serialize_apply(function: Callable, args: tuple, kwargs: dict) -> tuple[int, list]:
+    """Frames for an apply request: the function's pickle, then the arguments'.
+
+    Returns the number of out-of-band buffers that belong to the function, so
+    the receiver can split the frames again.
+    """
+    function_frames = serialize(function)
+    return len(function_frames) - 1, [*function_frames, *serialize((args, kwargs))]
+
+
+def deserialize_apply(frames: Sequence, function_buffers: int) -> tuple[Callable, tuple, dict]:
+    split = function_buffers + 1
+    function = deserialize(frames[:split])
+    args, kwargs = deserialize(frames[split:])
+    return function, args, kwargs
+
+
+def _view(frame) -> memoryview | bytes:
+    buffer = getattr(frame, "buffer", None)
+    return buffer if buffer is not None else frame

@@ -1,0 +1,73 @@
+"""The command line shared by the controller's service processes.
+
+``ipcluster-hub``, ``ipcluster-scheduler`` and ``ipcluster-heartmonitor`` each
+read the controller spec that ``ipcontroller`` wrote and run one service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import zmq
+
+from ipcluster.protocol._connection import SPEC_FILE, ConnectionFileError, ControllerSpec, read_connection_file
+from ipcluster.protocol._logging import configure_logging
+from ipcluster.protocol._profile import ProfileDir
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask Linux to end this process when its parent dies, so no service outlives ipcontroller."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def service_arguments(name: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"ipcluster-{name}", description=f"Run the controller's {name} alone.")
+    parser.add_argument("--spec", help=f"the controller spec file (default: the profile's security/{SPEC_FILE})")
+    parser.add_argument("--profile", default="default")
+    parser.add_argument("--profile-dir", dest="profile_dir")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--log-to-file", action="store_true", help="log into the profile's log/ folder")
+    parser.add_argument("--die-with-parent", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def run_service(name: str, factory: Callable[[ControllerSpec, Any], Any], argv: list[str] | None = None) -> int:
+    args = service_arguments(name).parse_args(argv)
+    if args.die_with_parent:
+        die_with_parent()
+    profile = ProfileDir.locate(args.profile, args.profile_dir)
+    log = configure_logging(name, profile.log if args.log_to_file else None, args.log_level)
+    spec_path = Path(args.spec) if args.spec else profile.security / SPEC_FILE
+    try:
+        spec = ControllerSpec.from_dict(read_connection_file(spec_path))
+    except ConnectionFileError as exc:
+        print(f"ipcluster-{name}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        service = factory(spec, log)
+    except zmq.ZMQError as exc:
+        print(f"ipcluster-{name}: cannot bind its sockets on {spec.ip} ({exc}): is another controller "
+              "using these ports? Start without --reuse to pick fresh ones", file=sys.stderr)
+        return 1
+    service.loop.stop_on_signals()
+    try:
+        service.run()
+    finally:
+        service.close()
+        log.info("stopped")
+    return 0

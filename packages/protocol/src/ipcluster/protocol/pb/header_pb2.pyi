@@ -1,0 +1,84 @@
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class MsgType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MSG_TYPE_UNSPECIFIED: _ClassVar[MsgType]
+    REGISTRATION_REQUEST: _ClassVar[MsgType]
+    REGISTRATION_REPLY: _ClassVar[MsgType]
+    UNREGISTRATION_REQUEST: _ClassVar[MsgType]
+    CONNECTION_REQUEST: _ClassVar[MsgType]
+    CONNECTION_REPLY: _ClassVar[MsgType]
+    QUEUE_STATUS_REQUEST: _ClassVar[MsgType]
+    QUEUE_STATUS_REPLY: _ClassVar[MsgType]
+    HUB_ERROR_REPLY: _ClassVar[MsgType]
+    PEER_HELLO: _ClassVar[MsgType]
+    PEER_WELCOME: _ClassVar[MsgType]
+    ENGINE_EVENT: _ClassVar[MsgType]
+    HEART_FAILURE: _ClassVar[MsgType]
+    TASK_EVENT: _ClassVar[MsgType]
+    APPLY_REQUEST: _ClassVar[MsgType]
+    APPLY_REPLY: _ClassVar[MsgType]
+    EXECUTE_REQUEST: _ClassVar[MsgType]
+    EXECUTE_REPLY: _ClassVar[MsgType]
+    CONTROL_REQUEST: _ClassVar[MsgType]
+    CONTROL_REPLY: _ClassVar[MsgType]
+    STREAM: _ClassVar[MsgType]
+    ENGINE_STATUS: _ClassVar[MsgType]
+    ENGINE_HELLO: _ClassVar[MsgType]
+
+class ReplyStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REPLY_STATUS_UNSPECIFIED: _ClassVar[ReplyStatus]
+    OK: _ClassVar[ReplyStatus]
+    ERROR: _ClassVar[ReplyStatus]
+    ABORTED: _ClassVar[ReplyStatus]
+MSG_TYPE_UNSPECIFIED: MsgType
+REGISTRATION_REQUEST: MsgType
+REGISTRATION_REPLY: MsgType
+UNREGISTRATION_REQUEST: MsgType
+CONNECTION_REQUEST: MsgType
+CONNECTION_REPLY: MsgType
+QUEUE_STATUS_REQUEST: MsgType
+QUEUE_STATUS_REPLY: MsgType
+HUB_ERROR_REPLY: MsgType
+PEER_HELLO: MsgType
+PEER_WELCOME: MsgType
+ENGINE_EVENT: MsgType
+HEART_FAILURE: MsgType
+TASK_EVENT: MsgType
+APPLY_REQUEST: MsgType
+APPLY_REPLY: MsgType
+EXECUTE_REQUEST: MsgType
+EXECUTE_REPLY: MsgType
+CONTROL_REQUEST: MsgType
+CONTROL_REPLY: MsgType
+STREAM: MsgType
+ENGINE_STATUS: MsgType
+ENGINE_HELLO: MsgType
+REPLY_STATUS_UNSPECIFIED: ReplyStatus
+OK: ReplyStatus
+ERROR: ReplyStatus
+ABORTED: ReplyStatus
+
+class Header(_message.Message):
+    __slots__ = ("msg_id", "msg_type", "session", "parent_id", "engine_id", "date", "status")
+    MSG_ID_FIELD_NUMBER: _ClassVar[int]
+    MSG_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    PARENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_ID_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    msg_id: str
+    msg_type: MsgType
+    session: str
+    parent_id: str
+    engine_id: int
+    date: float
+    status: ReplyStatus
+    def __init__(self, msg_id: _Optional[str] = ..., msg_type: _Optional[_Union[MsgType, str]] = ..., session: _Optional[str] = ..., parent_id: _Optional[str] = ..., engine_id: _Optional[int] = ..., date: _Optional[float] = ..., status: _Optional[_Union[ReplyStatus, str]] = ...) -> None: ...

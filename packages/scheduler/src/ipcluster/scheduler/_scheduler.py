@@ -1,0 +1,126 @@
+"""The scheduler process: direct, control and task queues, and the iopub forwarder.
+
+It joins the hub as a peer to hear about engines, and pushes compact task
+events to the hub without waiting for anything back.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import zmq
+
+from ipcluster.protocol import ControllerSpec, Loop, ProtocolVersionError, Session, SignatureError, header_pb2
+from ipcluster.protocol import registry_pb2 as reg
+from ipcluster.protocol import work_pb2 as work
+from ipcluster.scheduler._direct import DirectRouter
+from ipcluster.scheduler._task import TaskScheduler
+from ipcluster.scheduler.policies import load_policy
+
+MT = header_pb2.MsgType
+
+
+class Scheduler:
+    def __init__(self, spec: ControllerSpec, log, context: zmq.Context | None = None):
+        self.spec = spec
+        self.log = log
+        self.context = context or zmq.Context.instance()
+        self.session = Session(spec.key.encode())
+        self.loop = Loop()
+        self._sockets: list[zmq.Socket] = []
+
+        self.hub = self._socket(zmq.DEALER, connect=spec.connect_url("registration"))
+        self.hub_events = self._socket(zmq.PUSH, connect=spec.connect_url("hub_events"))
+        self.mux = DirectRouter(
+            self._socket(zmq.ROUTER, bind="mux_client"),
+            self._socket(zmq.ROUTER, bind="mux_engine"),
+            on_request=self._direct_submitted,
+            on_reply=self._direct_finished,
+        )
+        self.control = DirectRouter(
+            self._socket(zmq.ROUTER, bind="control_client"), self._socket(zmq.ROUTER, bind="control_engine")
+        )
+        self.tasks = TaskScheduler(
+            self._socket(zmq.ROUTER, bind="task_client"),
+            self._socket(zmq.ROUTER, bind="task_engine"),
+            self.session,
+            load_policy(spec.task_scheme),
+            spec.hwm,
+            self._task_event,
+            log,
+        )
+        self._iopub = threading.Thread(
+            target=zmq.proxy,
+            args=(self._socket(zmq.XSUB, bind="iopub_engine"), self._socket(zmq.XPUB, bind="iopub_client")),
+            name="iopub-forwarder",
+            daemon=True,
+        )
+        for router in (self.mux, self.control):
+            self.loop.add_reader(router.client_side, router.from_client)
+            self.loop.add_reader(router.engine_side, router.from_engine)
+        self.loop.add_reader(self.tasks.client_side, self.tasks.from_client)
+        self.loop.add_reader(self.tasks.engine_side, self.tasks.from_engine)
+        self.loop.add_reader(self.hub, self._on_hub)
+
+    def _socket(self, kind: int, *, bind: str | None = None, connect: str | None = None) -> zmq.Socket:
+        socket = self.context.socket(kind)
+        socket.linger = 0
+        socket.sndhwm = socket.rcvhwm = 0
+        if bind:
+            socket.bind(self.spec.bind_url(bind))
+        if connect:
+            socket.connect(connect)
+        self._sockets.append(socket)
+        return socket
+
+    def run(self) -> None:
+        self._iopub.start()
+        self.session.send(self.hub, self.session.header(MT.PEER_HELLO), reg.PeerHello(role="scheduler"))
+        self.log.info("scheduler started", scheme=self.spec.task_scheme, hwm=self.spec.hwm)
+        self.loop.run()
+
+    def close(self) -> None:
+        for socket in self._sockets:
+            if socket.type not in (zmq.XSUB, zmq.XPUB):  # owned by the forwarder thread until exit
+                socket.close()
+        self.loop.close()
+
+    def statistics(self) -> dict[str, int]:
+        parked = sum(len(v) for v in self.mux.parked.values())
+        return {**self.tasks.statistics(), "parked_direct": parked}
+
+    # -- the hub's word on engines
+
+    def _on_hub(self, frames: list[zmq.Frame]) -> None:
+        try:
+            msg = self.session.unpack(frames)
+        except (SignatureError, ProtocolVersionError, ValueError) as exc:
+            self.log.warning("dropped hub message", reason=str(exc))
+            return
+        if msg.header.msg_type == MT.PEER_WELCOME:
+            for info in msg.content(reg.PeerWelcome).engines:
+                self.tasks.engine_registered(info.uuid.encode(), info.engine_id)
+        elif msg.header.msg_type == MT.ENGINE_EVENT:
+            event = msg.content(reg.EngineEvent)
+            uuid = event.engine.uuid.encode()
+            if event.kind == reg.EngineEvent.REGISTERED:
+                self.tasks.engine_registered(uuid, event.engine.engine_id)
+            else:
+                self.mux.forget(uuid)
+                self.control.forget(uuid)
+                self.tasks.engine_unregistered(uuid)
+
+    # -- task events for the hub's records
+
+    def _task_event(self, kind: int, header: bytes, client_id: bytes, engine_uuid: bytes, queue=work.TASK) -> None:
+        event = work.TaskEvent(
+            kind=kind, queue=queue, header=header, client_id=client_id, engine_uuid=engine_uuid, time=time.time()
+        )
+        self.session.send(self.hub_events, self.session.header(MT.TASK_EVENT), event)
+
+    def _direct_submitted(self, client_id: bytes, engine_uuid: bytes, header: zmq.Frame) -> None:
+        self._task_event(work.TaskEvent.SUBMITTED, header.bytes, client_id, engine_uuid, work.DIRECT)
+
+    def _direct_finished(self, client_id: bytes, engine_uuid: bytes, header: zmq.Frame) -> None:
+        self._task_event(work.TaskEvent.FINISHED, header.bytes, client_id, engine_uuid, work.DIRECT)
