@@ -1,0 +1,92 @@
+"""Every way to build, check, test and benchmark ipcluster: ``nox -l`` lists them.
+
+Packages are discovered under ``packages/``; each unit session installs one
+package with just the sibling packages it depends on, so a missing dependency
+shows up as a failing import.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PACKAGES = sorted(path.name for path in (ROOT / "packages").iterdir() if (path / "pyproject.toml").exists())
+PROTO_ROOT = ROOT / "packages/protocol/proto"
+PROTO_OUT = ROOT / "packages/protocol/src"
+TEST_TOOLS = ["pytest>=8", "pytest-timeout>=2.3", "numpy>=1.26", "psutil>=5.9"]
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "unit", "integration"]
+
+
+def local_dependencies(name: str, seen: set[str] | None = None) -> list[str]:
+    """The package and every ``ipcluster-*`` package it needs, read from the pyproject files."""
+    seen = set() if seen is None else seen
+    if name in seen:
+        return []
+    seen.add(name)
+    project = tomllib.loads((ROOT / "packages" / name / "pyproject.toml").read_text())["project"]
+    order: list[str] = []
+    for requirement in project.get("dependencies", []):
+        if requirement.startswith("ipcluster-"):
+            order += local_dependencies(requirement.split("==")[0].removeprefix("ipcluster-"), seen)
+    return [*order, name]
+
+
+def install_packages(session: nox.Session, *names: str) -> None:
+    wanted: list[str] = []
+    for name in names:
+        wanted += [dep for dep in local_dependencies(name) if dep not in wanted]
+    session.install(*(arg for dep in wanted for arg in ("-e", f"packages/{dep}")))
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over everything except generated code."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+
+
+@nox.session
+@nox.parametrize("package", PACKAGES)
+def unit(session: nox.Session, package: str) -> None:
+    """A package's own tests, with only what it depends on installed."""
+    install_packages(session, package)
+    session.install(*TEST_TOOLS, "grpcio-tools>=1.85.1")
+    session.run("pytest", f"packages/{package}/tests", *session.posargs)
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """Real clusters: real processes over real sockets."""
+    install_packages(session, *PACKAGES)
+    session.install(*TEST_TOOLS)
+    session.run("pytest", "tests/integration", *session.posargs)
+
+
+@nox.session
+def protos(session: nox.Session) -> None:
+    """Regenerate the committed protobuf code from packages/protocol/proto."""
+    session.install("grpcio-tools>=1.85.1")
+    protos = sorted(str(path.relative_to(PROTO_ROOT)) for path in PROTO_ROOT.rglob("*.proto"))
+    session.run("python", "-m", "grpc_tools.protoc", f"-I{PROTO_ROOT}", f"--python_out={PROTO_OUT}",
+                f"--pyi_out={PROTO_OUT}", *protos)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The main job: a local cluster of 4 engines computes with both views, then stops."""
+    install_packages(session, "launchers")
+    session.install("numpy>=1.26")
+    session.run("python", "examples/demo.py")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmark table: ipcluster beside ipyparallel and the raw pyzmq floors."""
+    install_packages(session, "launchers")
+    session.install("numpy>=1.26", "psutil>=5.9", "ipyparallel==9.2.0")
+    session.run("python", "benchmarks/run.py", *session.posargs)
