@@ -83,7 +83,7 @@ class AsyncResult:
     def _collect(self) -> Any:
         errors = [child.exception() for child in self._children if child.done() and child.exception() is not None]
         if errors:
-            if self._single or len(errors) == 1 and len(self._children) == 1:
+            if self._single or (len(errors) == 1 and len(self._children) == 1):
                 raise errors[0]
             raise CompositeError("one or more exceptions raised on engines", errors)
         values = [child.result() for child in self._children]

@@ -7,6 +7,7 @@ are read here and handed to the client's callback, which resolves futures.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections import deque
@@ -56,10 +57,8 @@ class IOThread(threading.Thread):
             os.close(self._wake)
 
     def _flush_outbox(self) -> None:
-        try:
+        with contextlib.suppress(BlockingIOError):
             os.eventfd_read(self._wake)
-        except BlockingIOError:
-            pass
         while self._outbox:
             channel, frames = self._outbox.popleft()
             self._sockets[channel].send_multipart(frames, copy=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 MT = header_pb2.MsgType
 
 
-class View:
+class View(ABC):
     """What both views share: the client, the block flag and apply's three forms."""
 
     channel = ""
@@ -45,11 +46,13 @@ class View:
         result = self.map_async(function, *sequences, **flags)
         return result.get() if self.block else result
 
+    @abstractmethod
     def map_async(self, function: Callable, *sequences: Sequence, **flags: Any) -> AsyncMapResult:
-        raise NotImplementedError  # each view partitions differently
+        """Each view partitions the sequences its own way."""
 
+    @abstractmethod
     def _send_apply(self, content: work_pb2.ApplyRequest, frames: list, label: str) -> AsyncResult:
-        raise NotImplementedError
+        """Send one apply request per target the view stands for."""
 
     def _send(self, msg_type: int, content, frames: list, engine_id: int | None) -> TaskFuture:
         header = self.client.session.header(msg_type, engine_id=-1 if engine_id is None else engine_id)

@@ -22,7 +22,7 @@ from ipcluster.launchers._pidfile import pid_alive, read_pid_file, remove_pid_fi
 from ipcluster.launchers._supervise import Supervisor
 from ipcluster.launchers.local import LocalControllerLauncher, LocalEngineSetLauncher
 from ipcluster.protocol import ENGINE_FILE
-from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, UsageError, run_app
+from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, run_app
 
 ALREADY_RUNNING, ALREADY_STOPPED, NO_CLUSTER = 10, 11, 12
 

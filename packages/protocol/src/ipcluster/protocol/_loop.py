@@ -7,6 +7,7 @@ costs less per message than an asyncio loop, which is the point on the hot path.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import os
@@ -51,10 +52,8 @@ class Loop:
     def stop(self) -> None:
         """Stop the loop; safe from signal handlers and other threads."""
         self._running = False
-        try:
+        with contextlib.suppress(BlockingIOError):
             os.write(self._wake_write, b"x")
-        except BlockingIOError:
-            pass
 
     def stop_on_signals(self, *signums: int) -> None:
         for signum in signums or (signal.SIGTERM, signal.SIGINT):
