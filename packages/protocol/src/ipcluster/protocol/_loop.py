@@ -32,7 +32,7 @@ class Loop:
         os.set_blocking(self._wake_read, False)
         os.set_blocking(self._wake_write, False)
         self._poller.register(self._wake_read, zmq.POLLIN)
-        self._running = False
+        self._stopped = False
 
     def add_reader(self, socket: zmq.Socket, handler: Handler) -> None:
         """Call `handler(frames)` for each message that arrives on `socket`."""
@@ -50,8 +50,8 @@ class Loop:
         self.call_later(period, tick)
 
     def stop(self) -> None:
-        """Stop the loop; safe from signal handlers and other threads."""
-        self._running = False
+        """Stop the loop, even one not running yet; safe from signal handlers and other threads."""
+        self._stopped = True
         with contextlib.suppress(BlockingIOError):
             os.write(self._wake_write, b"x")
 
@@ -60,8 +60,7 @@ class Loop:
             signal.signal(signum, lambda *_: self.stop())
 
     def run(self) -> None:
-        self._running = True
-        while self._running:
+        while not self._stopped:
             events = self._poller.poll(self._next_timeout_ms())
             for socket, _ in events:
                 if socket == self._wake_read:

@@ -1,0 +1,59 @@
+import threading
+
+import pytest
+import structlog
+import zmq
+
+from ipcluster.hub import Hub
+from ipcluster.protocol import PORT_NAMES, ControllerSpec, Session, free_ports
+
+
+class HubHarness:
+    """A hub running in a thread on real loopback sockets, and a DEALER to talk to it."""
+
+    def __init__(self, max_records: int = 100):
+        ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))
+        self.spec = ControllerSpec(key="test-key", ports=ports, db_max_records=max_records)
+        self.context = zmq.Context()
+        self.hub = Hub(self.spec, structlog.get_logger(), self.context)
+        self.thread = threading.Thread(target=self.hub.run, daemon=True)
+        self.session = Session(b"test-key")
+        self.sockets: list[zmq.Socket] = []
+
+    def dealer(self) -> zmq.Socket:
+        socket = self.context.socket(zmq.DEALER)
+        socket.linger = 0
+        socket.connect(self.spec.connect_url("registration"))
+        self.sockets.append(socket)
+        return socket
+
+    def socket(self, kind: int, name: str) -> zmq.Socket:
+        socket = self.context.socket(kind)
+        socket.linger = 0
+        socket.connect(self.spec.connect_url(name))
+        self.sockets.append(socket)
+        return socket
+
+    def request(self, socket: zmq.Socket, msg_type: int, content, timeout: float = 5.0):
+        self.session.send(socket, self.session.header(msg_type), content)
+        return self.receive(socket, timeout)
+
+    def receive(self, socket: zmq.Socket, timeout: float = 5.0):
+        assert socket.poll(timeout * 1000), "no answer from the hub"
+        return self.session.unpack(socket.recv_multipart(copy=False))
+
+    def close(self) -> None:
+        self.hub.loop.stop()
+        self.thread.join(timeout=5)
+        self.hub.close()
+        for socket in self.sockets:
+            socket.close()
+        self.context.term()
+
+
+@pytest.fixture
+def harness():
+    harness = HubHarness()
+    harness.thread.start()
+    yield harness
+    harness.close()

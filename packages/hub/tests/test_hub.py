@@ -1,0 +1,100 @@
+"""The hub process's behaviour on real sockets."""
+
+import zmq
+
+from ipcluster.protocol import header_pb2
+from ipcluster.protocol import registry_pb2 as reg
+from ipcluster.protocol import work_pb2 as work
+
+MT = header_pb2.MsgType
+
+
+def test_registration_gives_ids_and_notifies_peers_and_clients(harness):
+    """Registering engines assigns ids, tells connected peers, and clients see them."""
+    peer = harness.dealer()
+    welcome = harness.request(peer, MT.PEER_HELLO, reg.PeerHello(role="scheduler"))
+    assert MT.PEER_WELCOME == welcome.header.msg_type
+    engine = harness.dealer()
+    reply = harness.request(engine, MT.REGISTRATION_REQUEST, reg.RegistrationRequest(uuid="e-1", requested_id=-1))
+    assert reg.RegistrationReply(ok=True, engine_id=0) == reply.content(reg.RegistrationReply)
+    event = harness.receive(peer).content(reg.EngineEvent)
+    assert (reg.EngineEvent.REGISTERED, "e-1") == (event.kind, event.engine.uuid)
+    client = harness.dealer()
+    info = harness.request(client, MT.CONNECTION_REQUEST, reg.ConnectionRequest()).content(reg.ConnectionReply)
+    assert [0] == [e.engine_id for e in info.engines]
+    assert "leastload" == info.task_scheme
+
+
+def test_heart_failure_unregisters_and_publishes(harness):
+    """A heart failure removes the engine and is published to subscribed clients."""
+    subscriber = harness.socket(zmq.SUB, "notification")
+    subscriber.subscribe(b"")
+    engine = harness.dealer()
+    harness.request(engine, MT.REGISTRATION_REQUEST, reg.RegistrationRequest(uuid="e-1", requested_id=-1))
+    heart = harness.dealer()
+    harness.session.send(heart, harness.session.header(MT.HEART_FAILURE), reg.HeartFailure(uuid="e-1", missed_beats=5))
+    client = harness.dealer()
+    # the SUB socket may have joined after the registration event: read until the unregistration
+    for _ in range(2):
+        event = harness.receive(subscriber).content(reg.EngineEvent)
+        if event.kind == reg.EngineEvent.UNREGISTERED:
+            break
+    assert reg.EngineEvent.UNREGISTERED == event.kind
+    assert "5 periods" in event.reason
+    info = harness.request(client, MT.CONNECTION_REQUEST, reg.ConnectionRequest()).content(reg.ConnectionReply)
+    assert [] == list(info.engines)
+
+
+def test_bad_signature_is_dropped_without_answer(harness):
+    """A message signed with the wrong key gets no reply; the hub keeps serving."""
+    from ipcluster.protocol import Session
+
+    socket = harness.dealer()
+    intruder = Session(b"wrong-key")
+    intruder.send(socket, intruder.header(MT.CONNECTION_REQUEST), reg.ConnectionRequest())
+    assert not socket.poll(300)
+    assert MT.CONNECTION_REPLY == harness.request(socket, MT.CONNECTION_REQUEST, reg.ConnectionRequest()).header.msg_type
+
+
+def test_other_protocol_version_gets_a_clear_error(harness):
+    """A peer with another protocol version is answered with an error, not silence."""
+    socket = harness.dealer()
+    frames = harness.session.frames(harness.session.header(MT.CONNECTION_REQUEST), reg.ConnectionRequest())
+    frames[0] = b"<IPC|2>"
+    socket.send_multipart(frames)
+    reply = harness.receive(socket)
+    assert MT.HUB_ERROR_REPLY == reply.header.msg_type
+    assert "<IPC|2>" in reply.content(reg.HubErrorReply).error
+
+
+def test_task_events_feed_queue_status(harness):
+    """Submitted and finished events from a scheduler show up in queue_status."""
+    engine = harness.dealer()
+    harness.request(engine, MT.REGISTRATION_REQUEST, reg.RegistrationRequest(uuid="e-1", requested_id=-1))
+    push = harness.socket(zmq.PUSH, "hub_events")
+    session = harness.session
+    requests = [session.header(MT.APPLY_REQUEST) for _ in range(3)]
+    for request in requests:
+        event = work.TaskEvent(kind=work.TaskEvent.SUBMITTED, queue=work.DIRECT, header=request.SerializeToString(),
+                               client_id=b"c", engine_uuid=b"e-1")
+        session.send(push, session.header(MT.TASK_EVENT), event)
+    reply_header = session.header(MT.APPLY_REPLY, parent_id=requests[0].msg_id, status=header_pb2.OK)
+    done = work.TaskEvent(kind=work.TaskEvent.FINISHED, queue=work.DIRECT, header=reply_header.SerializeToString(),
+                          client_id=b"c", engine_uuid=b"e-1", time=1.0)
+    session.send(push, session.header(MT.TASK_EVENT), done)
+    client = harness.dealer()
+    expected = reg.EngineQueue(queue=2, completed=1)
+    for _ in range(500):  # events and the query travel on different sockets: ask until both are in
+        status = harness.request(client, MT.QUEUE_STATUS_REQUEST, reg.QueueStatusRequest())
+        status = status.content(reg.QueueStatusReply)
+        if status.engines[0] == expected:
+            break
+    assert expected == status.engines[0]
+
+
+def test_unknown_request_type_is_answered_with_an_error(harness):
+    """The hub says what it cannot handle instead of ignoring it."""
+    socket = harness.dealer()
+    reply = harness.request(socket, MT.STREAM, None)
+    assert MT.HUB_ERROR_REPLY == reply.header.msg_type
+    assert "STREAM" in reply.content(reg.HubErrorReply).error
