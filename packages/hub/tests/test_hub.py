@@ -53,7 +53,8 @@ def test_bad_signature_is_dropped_without_answer(harness):
     intruder = Session(b"wrong-key")
     intruder.send(socket, intruder.header(MT.CONNECTION_REQUEST), reg.ConnectionRequest())
     assert not socket.poll(300)
-    assert MT.CONNECTION_REPLY == harness.request(socket, MT.CONNECTION_REQUEST, reg.ConnectionRequest()).header.msg_type
+    reply = harness.request(socket, MT.CONNECTION_REQUEST, reg.ConnectionRequest())
+    assert MT.CONNECTION_REPLY == reply.header.msg_type
 
 
 def test_other_protocol_version_gets_a_clear_error(harness):

@@ -180,7 +180,7 @@ class Engine:
                 result = self.kernel.apply(msg.buffers, msg.content(work.ApplyRequest).function_buffers)
             else:
                 self.kernel.execute(msg.content(work.ExecuteRequest).code)
-        except BaseException as exc:  # noqa: BLE001: whatever user code raises goes back to the client
+        except BaseException as exc:  # whatever user code raises goes back to the client
             error = error_info(exc, self.engine_id)
         reply = work.TaskReply(
             started=started,

@@ -38,7 +38,7 @@ class Kernel:
         return serialize(function(*args, **kwargs))
 
     def execute(self, code: str, filename: str = "<execute>") -> None:
-        exec(compile(code, filename, "exec"), self.namespace)  # noqa: S102: running user code is the job
+        exec(compile(code, filename, "exec"), self.namespace)  # running user code is the job
 
     def _bind_to_namespace(self, function: types.FunctionType) -> types.FunctionType:
         bound = types.FunctionType(
@@ -50,9 +50,12 @@ class Kernel:
 
 def error_info(exc: BaseException, engine_id: int) -> work_pb2.RemoteErrorInfo:
     """The remote error as the client shows it: name, value and the user's part of the traceback."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_globals.get("__name__", "").startswith("ipcluster."):
-        tb = tb.tb_next  # hide the engine's own frames
+    tb = user_part = exc.__traceback__
+    while tb is not None:  # the user's code starts after the engine's last frame
+        if tb.tb_frame.f_globals.get("__name__", "").startswith("ipcluster."):
+            user_part = tb.tb_next
+        tb = tb.tb_next
+    tb = user_part
     lines = traceback.format_exception(type(exc), exc, tb)
     return work_pb2.RemoteErrorInfo(
         ename=type(exc).__name__, evalue=str(exc), traceback=lines, engine_id=engine_id

@@ -1,0 +1,89 @@
+"""Running user code in the engine's namespace, without sockets."""
+
+import sys
+import threading
+
+import pytest
+
+from ipcluster.engine import Kernel
+from ipcluster.engine._kernel import error_info
+from ipcluster.engine._streams import PUBLISH_THRESHOLD, OutStream
+from ipcluster.protocol import INTERACTIVE_ATTR, deserialize, serialize_apply
+
+
+@pytest.fixture
+def kernel():
+    saved = sys.modules["__main__"]
+    kernel = Kernel()
+    yield kernel
+    sys.modules["__main__"] = saved
+
+
+def run(kernel, function, *args, **kwargs):
+    count, frames = serialize_apply(function, args, kwargs)
+    return deserialize(kernel.apply(frames, count))
+
+
+def test_apply_calls_the_function_with_its_arguments(kernel):
+    """A pickled function runs with its positional and keyword arguments."""
+    assert 7 == run(kernel, lambda a, b=0: a + b, 3, b=4)
+
+
+def test_execute_defines_names_in_the_namespace(kernel):
+    """Code run by execute leaves its names behind for later calls."""
+    kernel.execute("x = 6 * 7")
+    assert 42 == kernel.namespace["x"]
+
+
+def test_interactive_function_reads_the_engine_namespace(kernel):
+    """A function marked interactive sees names pushed to the engine, not captured ones."""
+    kernel.execute("value = 'engine'")
+
+    def read():
+        return value  # noqa: F821  (defined on the engine)
+
+    read.__module__ = "__main__"
+    setattr(read, INTERACTIVE_ATTR, True)
+    assert "engine" == run(kernel, read)
+
+
+def test_clear_empties_the_namespace(kernel):
+    """clear forgets user names but keeps builtins working."""
+    kernel.execute("y = 1")
+    kernel.clear()
+    assert "y" not in kernel.namespace
+    kernel.execute("z = len('abc')")
+    assert 3 == kernel.namespace["z"]
+
+
+def test_classes_defined_on_the_engine_unpickle_by_reference(kernel):
+    """The namespace is __main__, so objects referring to __main__ classes resolve there."""
+    kernel.execute("class Point:\n    pass\np = Point()")
+    assert "__main__" == type(kernel.namespace["p"]).__module__
+    assert sys.modules["__main__"] is kernel.module
+
+
+def test_error_info_keeps_only_user_frames(kernel):
+    """The remote traceback starts at the user's code, not the engine's."""
+    kernel.execute("def fail():\n    raise KeyError('missing')")
+    try:
+        kernel.execute("fail()")
+    except KeyError as exc:
+        info = error_info(exc, engine_id=3)
+    assert ("KeyError", "'missing'", 3) == (info.ename, info.evalue, info.engine_id)
+    text = "".join(info.traceback)
+    assert "fail" in text and "ipcluster/engine" not in text
+
+
+def test_outstream_captures_and_publishes_in_chunks():
+    """Output is kept for the reply and published once enough is waiting, and at the end."""
+    published = []
+    stream = OutStream("stdout", lambda name, text: published.append((name, text)), threading.Lock())
+    stream.write("hello ")
+    assert [] == published
+    stream.write("x" * PUBLISH_THRESHOLD)
+    assert 1 == len(published)
+    stream.write("tail")
+    assert "hello " + "x" * PUBLISH_THRESHOLD + "tail" == stream.take()
+    assert ("stdout", "tail") == published[-1]
+    assert "" == stream.take()
