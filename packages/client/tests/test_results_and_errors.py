@@ -5,7 +5,7 @@ import pytest
 from ipcluster.client import AsyncMapResult, AsyncResult, CompositeError, EngineError, RemoteError, interactive
 from ipcluster.client._asyncresult import TaskFuture
 from ipcluster.client._errors import error_from_reply
-from ipcluster.protocol import INTERACTIVE_ATTR, deserialize, serialize
+from ipcluster.protocol import deserialize, serialize
 
 
 def done(value, engine_id=0, msg_id="m"):
@@ -74,13 +74,13 @@ def test_engine_error_replies_become_engine_errors():
     assert "line\n" == remote.traceback
 
 
-def test_interactive_functions_travel_by_value_and_are_marked():
-    """@interactive functions pickle by value and carry the marker the engine looks for."""
+def test_interactive_functions_travel_by_value_as_main_functions():
+    """@interactive functions pickle by value and arrive as __main__ functions."""
 
     @interactive
     def uses_engine_names():
         return 1
 
     restored = deserialize(serialize(uses_engine_names))
-    assert getattr(restored, INTERACTIVE_ATTR)
+    assert "__main__" == restored.__module__
     assert 1 == restored()

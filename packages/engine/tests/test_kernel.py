@@ -8,7 +8,7 @@ import pytest
 from ipcluster.engine import Kernel
 from ipcluster.engine._kernel import error_info
 from ipcluster.engine._streams import PUBLISH_THRESHOLD, OutStream
-from ipcluster.protocol import INTERACTIVE_ATTR, deserialize, serialize_apply
+from ipcluster.protocol import deserialize, serialize_apply
 
 
 @pytest.fixture
@@ -35,16 +35,35 @@ def test_execute_defines_names_in_the_namespace(kernel):
     assert 42 == kernel.namespace["x"]
 
 
-def test_interactive_function_reads_the_engine_namespace(kernel):
-    """A function marked interactive sees names pushed to the engine, not captured ones."""
+def test_main_function_reads_the_engine_namespace(kernel):
+    """A function from the user's __main__ finds names defined on the engine."""
     kernel.execute("value = 'engine'")
 
     def read():
         return value  # noqa: F821  (defined on the engine)
 
     read.__module__ = "__main__"
-    setattr(read, INTERACTIVE_ATTR, True)
     assert "engine" == run(kernel, read)
+
+
+def test_captured_globals_of_main_functions_win_and_stay(kernel):
+    """Globals captured from the user's session are what the function sees, and land on the engine."""
+    kernel.execute("factor = 'engine'")
+    count, frames = serialize_apply(_make_main_function(), (), {})
+    assert "session" == deserialize(kernel.apply(frames, count))
+    assert "session" == kernel.namespace["factor"]
+
+
+def _make_main_function():
+    namespace = {"__name__": "__main__", "factor": "session"}
+    exec("def show():\n    return factor", namespace)
+    return namespace["show"]
+
+
+def test_map_items_calls_once_per_zipped_item(kernel):
+    """A map chunk calls the function per item of the zipped sequences."""
+    count, frames = serialize_apply(lambda a, b: a * b, ([1, 2, 3], [4, 5, 6]), {})
+    assert [4, 10, 18] == deserialize(kernel.apply(frames, count, map_items=True))
 
 
 def test_clear_empties_the_namespace(kernel):

@@ -73,8 +73,9 @@ class Client:
 
     def _sockets(self) -> dict[str, zmq.Socket]:
         sockets = {}
-        for channel, kind in (("registration", zmq.DEALER), ("notification", zmq.SUB), ("mux", zmq.DEALER),
-                              ("task", zmq.DEALER), ("control", zmq.DEALER), ("iopub", zmq.SUB)):
+        # engine events come over the registration socket (see the hub), not the notification PUB
+        for channel, kind in (("registration", zmq.DEALER), ("mux", zmq.DEALER), ("task", zmq.DEALER),
+                              ("control", zmq.DEALER), ("iopub", zmq.SUB)):
             socket = self._context.socket(kind)
             socket.sndhwm = socket.rcvhwm = 0
             if kind == zmq.SUB:
@@ -139,6 +140,7 @@ class Client:
         """Send a request; returns the future its reply resolves."""
         uuid = self.engine_uuid(engine_id) if engine_id is not None else ""
         future = TaskFuture(header.msg_id, uuid)
+        future.metadata["engine_id"] = engine_id
         self._pending[header.msg_id] = future
         frames = self.session.frames(header, content, buffers)
         if uuid:

@@ -1,4 +1,4 @@
-"""Small functions the client sends to engines: pushing, pulling, mapping.
+"""Small functions the client sends to engines: pushing and pulling names.
 
 This module is pickled by value (see ``register_pickle_by_value`` below), so
 engines need not have the client package installed.
@@ -11,19 +11,16 @@ from typing import Any, TypeVar
 
 import cloudpickle
 
-from ipcluster.protocol import INTERACTIVE_ATTR
-
 F = TypeVar("F", bound=Callable)
 
 
 def interactive(function: F) -> F:
-    """Make `function`'s globals the engine's namespace when it runs there.
+    """Run `function` in the engine's namespace, like a function typed in ``__main__``.
 
-    Like ipyparallel's ``@interactive``: a name the function reads is looked
-    up among what was pushed or executed on the engine.
+    As ipyparallel's ``@interactive``: the names the function reads are
+    looked up among what was pushed or executed on the engine.
     """
-    function.__module__ = "__main__"  # cloudpickle then pickles it by value
-    setattr(function, INTERACTIVE_ATTR, True)
+    function.__module__ = "__main__"
     return function
 
 
@@ -41,10 +38,6 @@ def pull_names(names: str | list[str]) -> Any:
         return [namespace[name] for name in names]
     except KeyError as exc:
         raise NameError(f"name {exc.args[0]!r} is not defined on this engine") from None
-
-
-def map_chunk(function: Callable, *sequences: list) -> list:
-    return list(map(function, *sequences))
 
 
 cloudpickle.register_pickle_by_value(__import__(__name__, fromlist=["_"]))

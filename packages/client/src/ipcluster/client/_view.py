@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ipcluster.client._asyncresult import AsyncMapResult, AsyncResult, TaskFuture
-from ipcluster.client._remote_ops import map_chunk, pull_names, push_namespace
+from ipcluster.client._remote_ops import pull_names, push_namespace
 from ipcluster.protocol import header_pb2, serialize, serialize_apply, work_pb2
 
 if TYPE_CHECKING:
@@ -104,8 +103,8 @@ class DirectView(View):
         targets = self.client.resolve_targets(self.targets)
         length = min(len(sequence) for sequence in sequences)
         bounds = [length * i // len(targets) for i in range(len(targets) + 1)]
-        wrapped = serialize(functools.partial(map_chunk, function))
-        content = work_pb2.ApplyRequest(function_buffers=len(wrapped) - 1)
+        wrapped = serialize(function)
+        content = work_pb2.ApplyRequest(function_buffers=len(wrapped) - 1, map=True)
         children = []
         for engine_id, start, stop in zip(targets, bounds, bounds[1:], strict=False):
             chunks = tuple(list(sequence[start:stop]) for sequence in sequences)
@@ -128,8 +127,8 @@ class LoadBalancedView(View):
                   ) -> AsyncMapResult:
         """One task per `chunksize` items; results in submission order."""
         length = min(len(sequence) for sequence in sequences)
-        wrapped = serialize(functools.partial(map_chunk, function))
-        content = work_pb2.ApplyRequest(function_buffers=len(wrapped) - 1)
+        wrapped = serialize(function)
+        content = work_pb2.ApplyRequest(function_buffers=len(wrapped) - 1, map=True)
         children = []
         for start in range(0, length, chunksize):
             chunks = tuple(list(sequence[start:start + chunksize]) for sequence in sequences)

@@ -177,7 +177,8 @@ class Engine:
         error = None
         try:
             if reply_type == MT.APPLY_REPLY:
-                result = self.kernel.apply(msg.buffers, msg.content(work.ApplyRequest).function_buffers)
+                request = msg.content(work.ApplyRequest)
+                result = self.kernel.apply(msg.buffers, request.function_buffers, request.map)
             else:
                 self.kernel.execute(msg.content(work.ExecuteRequest).code)
         except BaseException as exc:  # whatever user code raises goes back to the client

@@ -7,7 +7,7 @@ import traceback
 import types
 from collections.abc import Sequence
 
-from ipcluster.protocol import INTERACTIVE_ATTR, deserialize_apply, serialize, work_pb2
+from ipcluster.protocol import deserialize_apply, serialize, work_pb2
 
 
 class Kernel:
@@ -30,17 +30,32 @@ class Kernel:
         self.namespace.update(__name__="__main__", __builtins__=__builtins__)
         sys.modules["__main__"] = self.module
 
-    def apply(self, frames: Sequence, function_buffers: int) -> list:
-        """Call the pickled function with its pickled arguments; returns the result's frames."""
+    def apply(self, frames: Sequence, function_buffers: int, map_items: bool = False) -> list:
+        """Call the pickled function with its pickled arguments; returns the result's frames.
+
+        With `map_items`, the arguments are sequences and the function is
+        called once per zipped item, giving a list.
+        """
         function, args, kwargs = deserialize_apply(frames, function_buffers)
-        if getattr(function, INTERACTIVE_ATTR, False):
+        if isinstance(function, types.FunctionType) and function.__module__ == "__main__":
             function = self._bind_to_namespace(function)
+        if map_items:
+            return serialize([function(*items) for items in zip(*args, strict=False)])
         return serialize(function(*args, **kwargs))
 
     def execute(self, code: str, filename: str = "<execute>") -> None:
         exec(compile(code, filename, "exec"), self.namespace)  # running user code is the job
 
     def _bind_to_namespace(self, function: types.FunctionType) -> types.FunctionType:
+        """Run a function from the user's ``__main__`` in the engine's namespace.
+
+        Names it reads that the engine has come from the engine, as in
+        ipyparallel; the globals cloudpickle captured from the user's session
+        are set first, so the function sees the values the user sees.
+        """
+        captured = {k: v for k, v in function.__globals__.items() if not k.startswith("__")}
+        if function.__globals__ is not self.namespace:
+            self.namespace.update(captured)
         bound = types.FunctionType(
             function.__code__, self.namespace, function.__name__, function.__defaults__, function.__closure__
         )

@@ -35,9 +35,13 @@ class Hub:
         self.registry = EngineRegistry.empty()
         self.store = TaskStore(spec.db_max_records)
         self.peers: set[bytes] = set()
+        # clients that asked for connection info hear about engines over the router:
+        # reliable and ordered, unlike pub/sub, which drops what a joining subscriber misses
+        self.watchers: set[bytes] = set()
         self.context = context or zmq.Context.instance()
         self.loop = Loop()
         self.router = self._bind(zmq.ROUTER, "registration")
+        self.router.router_mandatory = True
         self.notifier = self._bind(zmq.PUB, "notification")
         self.events = self._bind(zmq.PULL, "hub_events")
         self.loop.add_reader(self.router, self._on_request)
@@ -69,7 +73,8 @@ class Hub:
         self.loop.close()
 
     def statistics(self) -> dict[str, int]:
-        return {"engines": len(self.registry.engines()), "task_records": len(self.store), "peers": len(self.peers)}
+        return {"engines": len(self.registry.engines()), "task_records": len(self.store), "peers": len(self.peers),
+                "clients": len(self.watchers)}
 
     # -- requests on the registration socket
 
@@ -93,13 +98,21 @@ class Hub:
         except DecodeError as exc:
             self._reply_error(msg.idents, msg.header.msg_id, f"malformed content: {exc}")
 
+    def _send(self, idents: list[bytes], header, content) -> bool:
+        """Send over the router; False when the peer has gone away."""
+        try:
+            self.session.send(self.router, header, content, idents=idents)
+        except zmq.ZMQError as exc:
+            if exc.errno != zmq.EHOSTUNREACH:
+                raise
+            return False
+        return True
+
     def _reply(self, msg: Message, msg_type: int, content) -> None:
-        header = self.session.header(msg_type, parent_id=msg.header.msg_id)
-        self.session.send(self.router, header, content, idents=msg.idents)
+        self._send(msg.idents, self.session.header(msg_type, parent_id=msg.header.msg_id), content)
 
     def _reply_error(self, idents: list[bytes], parent_id: str, error: str) -> None:
-        header = self.session.header(MT.HUB_ERROR_REPLY, parent_id=parent_id)
-        self.session.send(self.router, header, reg.HubErrorReply(error=error), idents=idents)
+        self._send(idents, self.session.header(MT.HUB_ERROR_REPLY, parent_id=parent_id), reg.HubErrorReply(error=error))
 
     def _register(self, msg: Message) -> None:
         request = msg.content(reg.RegistrationRequest)
@@ -129,14 +142,16 @@ class Hub:
         self._announce(reg.EngineEvent(kind=reg.EngineEvent.UNREGISTERED, engine=info, reason=reason))
 
     def _announce(self, event: reg.EngineEvent) -> None:
-        """Tell peers (reliably, over the router) and clients (over pub/sub)."""
-        for peer in self.peers:
-            self.session.send(self.router, self.session.header(MT.ENGINE_EVENT), event, idents=[peer])
+        """Tell peers and clients over the router, and anyone else listening over pub/sub."""
+        for listeners in (self.peers, self.watchers):
+            gone = [i for i in listeners if not self._send([i], self.session.header(MT.ENGINE_EVENT), event)]
+            listeners.difference_update(gone)
         self.session.send(self.notifier, self.session.header(MT.ENGINE_EVENT), event)
 
     def _connection_info(self, msg: Message) -> None:
         reply = reg.ConnectionReply(engines=self.registry.engines(), task_scheme=self.spec.task_scheme)
         self._reply(msg, MT.CONNECTION_REPLY, reply)
+        self.watchers.add(msg.idents[0])
 
     def _peer_hello(self, msg: Message) -> None:
         role = msg.content(reg.PeerHello).role

@@ -16,7 +16,7 @@ from ipcluster.protocol._connection import (
 from ipcluster.protocol._logging import configure_logging
 from ipcluster.protocol._loop import Loop
 from ipcluster.protocol._profile import ProfileDir, ipython_dir
-from ipcluster.protocol._serialize import INTERACTIVE_ATTR, deserialize, deserialize_apply, serialize, serialize_apply
+from ipcluster.protocol._serialize import deserialize, deserialize_apply, serialize, serialize_apply
 from ipcluster.protocol._session import (
     DELIMITER,
     NO_ENGINE,
@@ -34,7 +34,6 @@ __all__ = [
     "CLIENT_FILE",
     "DELIMITER",
     "ENGINE_FILE",
-    "INTERACTIVE_ATTR",
     "NO_ENGINE",
     "PORT_NAMES",
     "PROTOCOL_VERSION",

@@ -15,9 +15,6 @@ from typing import Any
 import cloudpickle
 
 PICKLE_PROTOCOL = 5
-# Set on a function (by the client's ``@interactive``) whose globals should be
-# the engine's namespace rather than what was captured when it was pickled.
-INTERACTIVE_ATTR = "__ipcluster_interactive__"
 # Below this size an out-of-band buffer is copied into the pickle instead:
 # a frame of its own costs more than copying a few hundred bytes.
 INLINE_THRESHOLD = 1024

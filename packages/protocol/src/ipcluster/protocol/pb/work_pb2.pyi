@@ -19,10 +19,12 @@ TASK: Queue
 CONTROL: Queue
 
 class ApplyRequest(_message.Message):
-    __slots__ = ("function_buffers",)
+    __slots__ = ("function_buffers", "map")
     FUNCTION_BUFFERS_FIELD_NUMBER: _ClassVar[int]
+    MAP_FIELD_NUMBER: _ClassVar[int]
     function_buffers: int
-    def __init__(self, function_buffers: _Optional[int] = ...) -> None: ...
+    map: bool
+    def __init__(self, function_buffers: _Optional[int] = ..., map: _Optional[bool] = ...) -> None: ...
 
 class ExecuteRequest(_message.Message):
     __slots__ = ("code", "silent")
