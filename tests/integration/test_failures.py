@@ -1,0 +1,106 @@
+"""Failure on the core path: dead engines, unreachable controllers, wrong keys. Nothing hangs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from conftest import run
+from ipcluster.client import Client, EngineError, interactive
+from ipcluster.protocol import free_ports
+
+# --ping=200 and 5 misses: a dead engine is noticed within about a second
+DETECTION_LIMIT = 20
+
+
+@interactive  # engines cannot import this test module: send the function by value
+def sleeper(seconds, pid_file=None):
+    import os
+    import time
+
+    if pid_file:
+        with open(pid_file, "w") as out:
+            out.write(str(os.getpid()))
+    time.sleep(seconds)
+
+
+def wait_for_file(path, timeout=10.0):
+    """The task writes the file once it runs; wait for that event, bounded."""
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and path.read_text()):
+        assert time.monotonic() < deadline, f"{path} never written"
+        time.sleep(0.01)
+    return path.read_text()
+
+
+def test_engine_killed_during_direct_task_fails_it(make_cluster):
+    """SIGKILL of an engine running a direct task: EngineError soon, and the engine leaves rc.ids."""
+    cluster = make_cluster(2)
+    with cluster.client() as rc:
+        victim_pid = rc[1].apply_async(os.getpid).get(timeout=10)
+        result = rc[1].apply_async(sleeper, 600)
+        os.kill(victim_pid, signal.SIGKILL)
+        started = time.monotonic()
+        with pytest.raises(EngineError, match="engine 1"):
+            result.get(timeout=DETECTION_LIMIT)
+        assert time.monotonic() - started < DETECTION_LIMIT
+        assert [0] == rc.ids
+        assert 5 == rc[0].apply_async(lambda: 5).get(timeout=10)
+
+
+def test_engine_killed_during_load_balanced_task_fails_it(make_cluster, tmp_path):
+    """SIGKILL of the engine running a load-balanced task: EngineError from the scheduler; others carry on."""
+    cluster = make_cluster(2)
+    with cluster.client() as rc:
+        view = rc.load_balanced_view()
+        engine_of_pid = dict(zip(rc[:].apply_async(os.getpid).get(timeout=10), rc.ids, strict=True))
+        pid_file = tmp_path / "running.pid"
+        result = view.apply_async(sleeper, 600, str(pid_file))
+        victim = int(wait_for_file(pid_file))
+        os.kill(victim, signal.SIGKILL)
+        with pytest.raises(EngineError):
+            result.get(timeout=DETECTION_LIMIT)
+        assert [engine_of_pid[pid] for pid in engine_of_pid if pid != victim] == rc.ids
+        assert 3 == view.apply_async(lambda: 3).get(timeout=10)
+
+
+def test_engine_that_cannot_reach_the_controller_exits_with_one_line(tmp_path, no_leftovers):
+    """An engine given a controller that is not there exits non-zero, naming the address it tried."""
+    ports = free_ports(7)
+    names = ["registration", "mux", "task", "control", "iopub", "hb_ping", "hb_pong"]
+    info = {"version": 1, "key": "k", "signature_scheme": "hmac-sha256", "location": "127.0.0.1",
+            "interface": "tcp://127.0.0.1", **dict(zip(names, ports, strict=True))}
+    path = tmp_path / "engine.json"
+    path.write_text(json.dumps(info))
+    env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")}
+    done = run(["ipcluster.engine", f"--file={path}", "--timeout=1"], env, timeout=30)
+    assert 0 != done.returncode
+    lines = done.stderr.strip().splitlines()
+    assert 1 == len(lines), done.stderr
+    assert f"tcp://127.0.0.1:{ports[0]}" in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_missing_connection_file_is_one_clear_line(tmp_path):
+    """ipengine with no controller file says where it looked and what to do."""
+    env = {**os.environ, "IPYTHONDIR": str(tmp_path)}
+    done = run(["ipcluster.engine", "--IPEngineApp.wait_for_url_file=0"], env)
+    assert 1 == done.returncode
+    assert ["ipcontroller-engine.json", "start a controller"] == [
+        part for part in ("ipcontroller-engine.json", "start a controller") if part in done.stderr
+    ]
+    assert 1 == len(done.stderr.strip().splitlines())
+
+
+def test_client_with_the_wrong_key_times_out_clearly(make_cluster):
+    """Messages signed with a wrong key are dropped; the client says the hub did not answer."""
+    cluster = make_cluster(1)
+    cluster.client().close()
+    info = json.loads((cluster.profile / "security/ipcontroller-client.json").read_text())
+    info["key"] = "not-the-key"
+    with pytest.raises(TimeoutError, match="no answer from the hub"):
+        Client(info, timeout=1)
