@@ -36,6 +36,8 @@ class IPClusterEngines(BaseParallelApplication):
     subcommand: ClassVar[str] = "engines"
 
     n = Integer(os.cpu_count() or 2, help="how many engines to start").tag(config=True)
+    log_to_file = Bool(True, help="log into the profile's log/ folder (and to a terminal, if there is one)").tag(
+        config=True)
     daemonize = Bool(False, help="start in the background and return").tag(config=True)
     engine_args = List(Unicode(), help="extra arguments for each ipengine").tag(config=True)
     stop_timeout = Float(10.0, help="seconds to wait for a process to stop before killing it").tag(config=True)

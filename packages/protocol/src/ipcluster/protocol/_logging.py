@@ -47,14 +47,14 @@ def configure_logging(
     """Set up structlog for this process and return its logger.
 
     JSON lines go to the log file when `log_dir` is given; readable lines go
-    to `console`, which is stderr when there is no log file.
+    to `console`, which is stderr when there is no log file or stderr is a terminal.
     """
     numeric = LEVELS.get(level, logging.INFO) if isinstance(level, str) else level
     file = None
     if log_dir is not None:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
         file = open(Path(log_dir) / f"{component}-{os.getpid()}.log", "a", buffering=1)  # noqa: SIM115
-    if console is None and log_dir is None:
+    if console is None and (log_dir is None or sys.stderr.isatty()):
         console = sys.stderr
     structlog.configure(
         processors=[
