@@ -11,8 +11,8 @@ from pathlib import Path
 
 import psutil
 import pytest
+from clusters import kill_all, processes_of, run
 
-from conftest import kill_all, processes_of, run
 from ipcluster.client import Client
 
 CLUSTER = "ipcluster.launchers.cluster"

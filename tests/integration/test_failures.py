@@ -8,8 +8,8 @@ import signal
 import time
 
 import pytest
+from clusters import run
 
-from conftest import run
 from ipcluster.client import Client, EngineError, interactive
 from ipcluster.protocol import free_ports
 

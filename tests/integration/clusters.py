@@ -1,0 +1,87 @@
+"""Starting real clusters in a private IPYTHONDIR, and finding every process they left."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import psutil
+
+from ipcluster.client import Client
+
+ENGINE_WAIT = 60
+
+
+def processes_of(ipython_dir: Path) -> list[psutil.Process]:
+    """Every process started for this IPYTHONDIR: by command line or by environment."""
+    marker = str(ipython_dir)
+    found = []
+    for process in psutil.process_iter(["cmdline", "pid"]):
+        if process.pid == os.getpid():
+            continue
+        try:
+            if marker in " ".join(process.info["cmdline"] or ()) or marker in process.environ().get("IPYTHONDIR", ""):
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def kill_all(processes: Sequence[psutil.Process]) -> None:
+    for process in processes:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(processes, timeout=10)
+
+
+def run(args: Sequence[str], env: dict[str, str], timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", *args], env=env, capture_output=True, text=True, timeout=timeout,
+                          **kwargs)
+
+
+class Cluster:
+    """`ipcluster start` in the foreground of its own session, in a private IPYTHONDIR."""
+
+    def __init__(self, ipython_dir: Path, n: int, controller_args: Sequence[str] = ()):
+        self.ipython_dir = ipython_dir
+        self.n = n
+        self.env = {**os.environ, "IPYTHONDIR": str(ipython_dir)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ipcluster.launchers.cluster", "start", f"-n={n}", "--", *controller_args],
+            env=self.env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        self.profile = ipython_dir / "profile_default"
+
+    def client(self, **kwargs) -> Client:
+        client = Client(profile_dir=str(self.profile), timeout=30, **kwargs)
+        client.wait_for_engines(self.n, timeout=ENGINE_WAIT)
+        return client
+
+    def stop(self) -> subprocess.CompletedProcess:
+        return run(["ipcluster.launchers.cluster", "stop"], self.env)
+
+    def cleanup(self) -> list[str]:
+        """Stop everything; returns the command lines of processes that had to be killed."""
+        leftovers = []
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                pass
+        remaining = processes_of(self.ipython_dir)
+        for process in remaining:
+            try:
+                leftovers.append(" ".join(process.cmdline()))
+            except psutil.Error:
+                pass
+        kill_all(remaining)
+        if self.process.stdout:
+            self.process.stdout.close()
+        return leftovers
