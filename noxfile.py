@@ -14,8 +14,6 @@ import nox
 
 ROOT = Path(__file__).parent
 PACKAGES = sorted(path.name for path in (ROOT / "packages").iterdir() if (path / "pyproject.toml").exists())
-PROTO_ROOT = ROOT / "packages/protocol/proto"
-PROTO_OUT = ROOT / "packages/protocol/src"
 TEST_TOOLS = ["pytest>=8", "pytest-timeout>=2.3", "numpy>=1.26", "psutil>=5.9"]
 
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -71,9 +69,7 @@ def integration(session: nox.Session) -> None:
 def protos(session: nox.Session) -> None:
     """Regenerate the committed protobuf code from packages/protocol/proto."""
     session.install("grpcio-tools>=1.85.1")
-    protos = sorted(str(path.relative_to(PROTO_ROOT)) for path in PROTO_ROOT.rglob("*.proto"))
-    session.run("python", "-m", "grpc_tools.protoc", f"-I{PROTO_ROOT}", f"--python_out={PROTO_OUT}",
-                f"--pyi_out={PROTO_OUT}", *protos)
+    session.run("python", "packages/protocol/proto/generate.py")
 
 
 @nox.session

@@ -1,5 +1,6 @@
 """The hub process's behaviour on real sockets."""
 
+import pytest
 import zmq
 
 from ipcluster.protocol import header_pb2
@@ -99,3 +100,23 @@ def test_unknown_request_type_is_answered_with_an_error(harness):
     reply = harness.request(socket, MT.STREAM, None)
     assert MT.HUB_ERROR_REPLY == reply.header.msg_type
     assert "STREAM" in reply.content(reg.HubErrorReply).error
+
+
+def test_admin_service_reports_statistics_to_key_holders_only(harness):
+    """The gRPC admin surface answers with the hub's counts, and refuses a caller without the key."""
+    import grpc
+
+    from ipcluster.hub._admin import KEY_METADATA
+    from ipcluster.protocol.pb import admin_pb2, admin_pb2_grpc
+
+    engine = harness.dealer()
+    harness.request(engine, MT.REGISTRATION_REQUEST, reg.RegistrationRequest(uuid="e-1", requested_id=-1))
+    with grpc.insecure_channel(harness.spec.connect_url("admin").split("://", 1)[1]) as channel:
+        admin = admin_pb2_grpc.AdminStub(channel)
+        key = [(KEY_METADATA, "test-key")]
+        stats = admin.Statistics(admin_pb2.StatisticsRequest(), metadata=key, timeout=10)
+        assert 1 == stats.engines
+        assert ["e-1"] == [e.uuid for e in admin.Engines(admin_pb2.EnginesRequest(), metadata=key, timeout=10).engines]
+        with pytest.raises(grpc.RpcError) as refused:
+            admin.Statistics(admin_pb2.StatisticsRequest(), metadata=[(KEY_METADATA, "wrong")], timeout=10)
+        assert grpc.StatusCode.UNAUTHENTICATED == refused.value.code()

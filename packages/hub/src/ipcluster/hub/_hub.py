@@ -9,6 +9,7 @@ from __future__ import annotations
 import zmq
 from google.protobuf.message import DecodeError
 
+from ipcluster.hub._admin import start_admin_server
 from ipcluster.hub._registry import EngineRegistry, RegistrationRefused
 from ipcluster.hub._store import TaskRecord, TaskStore
 from ipcluster.protocol import (
@@ -39,6 +40,7 @@ class Hub:
         # reliable and ordered, unlike pub/sub, which drops what a joining subscriber misses
         self.watchers: set[bytes] = set()
         self.context = context or zmq.Context.instance()
+        self.admin = None
         self.loop = Loop()
         self.router = self._bind(zmq.ROUTER, "registration")
         self.router.router_mandatory = True
@@ -64,17 +66,28 @@ class Hub:
         return socket
 
     def run(self) -> None:
-        self.log.info("hub listening", registration=self.spec.connect_url("registration"))
+        self.admin = start_admin_server(self)
+        self.log.info("hub listening", registration=self.spec.connect_url("registration"),
+                      admin=self.spec.connect_url("admin").split("://", 1)[1])
         self.loop.run()
 
     def close(self) -> None:
+        if self.admin is not None:
+            self.admin.stop(grace=None)
         for socket in (self.router, self.notifier, self.events):
             socket.close()
         self.loop.close()
 
     def statistics(self) -> dict[str, int]:
-        return {"engines": len(self.registry.engines()), "task_records": len(self.store), "peers": len(self.peers),
-                "clients": len(self.watchers)}
+        """Counts for the admin surface; safe to call from another thread."""
+        return {
+            "engines": len(self.registry.engines()),
+            "task_records": len(self.store),
+            "peers": len(self.peers),
+            "clients": len(self.watchers),
+            "pending_tasks": sum(list(self.store.pending_by_engine.values())),
+            "completed_tasks": sum(list(self.store.completed_by_engine.values())),
+        }
 
     # -- requests on the registration socket
 

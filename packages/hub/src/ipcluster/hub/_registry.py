@@ -47,4 +47,4 @@ class EngineRegistry:
         return self._by_uuid.get(uuid)
 
     def engines(self) -> list[registry_pb2.EngineInfo]:
-        return sorted(self._by_uuid.values(), key=lambda info: info.engine_id)
+        return sorted(list(self._by_uuid.values()), key=lambda info: info.engine_id)

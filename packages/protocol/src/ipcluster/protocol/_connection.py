@@ -39,11 +39,12 @@ PORT_NAMES = (
     "iopub_client",  # scheduler XPUB
     "hb_ping",
     "hb_pong",
+    "admin",  # hub gRPC: read-only statistics
 )
 ENGINE_PORTS = {"registration": "registration", "mux": "mux_engine", "task": "task_engine",
                 "control": "control_engine", "iopub": "iopub_engine", "hb_ping": "hb_ping", "hb_pong": "hb_pong"}
 CLIENT_PORTS = {"registration": "registration", "notification": "notification", "mux": "mux_client",
-                "task": "task_client", "control": "control_client", "iopub": "iopub_client"}
+                "task": "task_client", "control": "control_client", "iopub": "iopub_client", "admin": "admin"}
 
 
 class ConnectionFileError(RuntimeError):

@@ -1,0 +1,49 @@
+"""The hub's gRPC admin surface: read-only statistics for tools, off the message loop.
+
+gRPC serves from its own threads; they only read the hub's tables (copying
+them first, which the GIL makes atomic), never change them. Each call must
+carry the connection key as ``x-ipcluster-key`` metadata.
+"""
+
+from __future__ import annotations
+
+import hmac
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import grpc
+
+from ipcluster.protocol.pb import admin_pb2, admin_pb2_grpc
+
+if TYPE_CHECKING:
+    from ipcluster.hub._hub import Hub
+
+KEY_METADATA = "x-ipcluster-key"
+
+
+class AdminService(admin_pb2_grpc.AdminServicer):
+    def __init__(self, hub: Hub):
+        self.hub = hub
+        self._key = hub.spec.key.encode()
+
+    def _authenticate(self, context: grpc.ServicerContext) -> None:
+        given = dict(context.invocation_metadata()).get(KEY_METADATA, "")
+        if not hmac.compare_digest(given.encode(), self._key):
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, f"pass the connection file's key as {KEY_METADATA}")
+
+    def Statistics(self, request, context):  # named by the .proto
+        self._authenticate(context)
+        return admin_pb2.HubStatistics(**self.hub.statistics())
+
+    def Engines(self, request, context):
+        self._authenticate(context)
+        return admin_pb2.EngineList(engines=self.hub.registry.engines())
+
+
+def start_admin_server(hub: Hub) -> grpc.Server:
+    server = grpc.server(ThreadPoolExecutor(max_workers=2, thread_name_prefix="hub-admin"))
+    admin_pb2_grpc.add_AdminServicer_to_server(AdminService(hub), server)
+    host = "[::]" if hub.spec.ip in ("*", "0.0.0.0", "") else hub.spec.ip
+    server.add_insecure_port(f"{host}:{hub.spec.ports['admin']}")
+    server.start()
+    return server
