@@ -1,0 +1,113 @@
+"""The one markdown table: a row per measurement, a column per system, and ipcluster's target.
+
+Targets are what ipcluster aims for, mostly relative to the raw pyzmq floors
+measured in the same run, so they hold on a slow machine as on a fast one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+COLUMNS = ("ipcluster", "ipyparallel", "direct", "broker")
+HEADERS = ("ipcluster", "ipyparallel", "direct floor", "broker floor")
+
+Results = dict[str, dict[str, Any]]
+
+
+def _get(result: dict[str, Any] | None, *path: str) -> float | None:
+    value: Any = result
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value if isinstance(value, int | float) else None
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    unit: str
+    path: tuple[str, ...]
+    target: str = "—"
+    # given ipcluster's value and all results, whether the target is met (None: cannot tell)
+    check: Callable[[float, Results], bool | None] | None = None
+    digits: int = 2
+
+    def value(self, results: Results, column: str) -> float | None:
+        return _get(results.get(column), *self.path)
+
+
+def _relative(row_path: tuple[str, ...], floor: str, factor: float, at_most: bool
+              ) -> Callable[[float, Results], bool | None]:
+    def check(mine: float, results: Results) -> bool | None:
+        reference = _get(results.get(floor), *row_path)
+        if reference is None:
+            return None
+        return mine <= factor * reference if at_most else mine >= factor * reference
+    return check
+
+
+def _absolute(limit: float, at_most: bool = True) -> Callable[[float, Results], bool | None]:
+    return lambda mine, _results: mine < limit if at_most else mine > limit
+
+
+def _row_rel(label: str, unit: str, path: tuple[str, ...], floor: str, factor: float, at_most: bool,
+             target: str, digits: int = 2) -> Row:
+    return Row(label, unit, path, target, _relative(path, floor, factor, at_most), digits)
+
+
+ROWS = (
+    _row_rel("(a) apply_sync no-op, direct view rc[0], median", "ms", ("latency_direct", "median_ms"),
+             "broker", 2, True, "≤ 2x broker floor", 3),
+    _row_rel("(a) apply_sync no-op, direct view rc[0], p99", "ms", ("latency_direct", "p99_ms"),
+             "broker", 2, True, "≤ 2x broker floor", 3),
+    _row_rel("(a) apply_sync no-op, load-balanced view, median", "ms", ("latency_lb", "median_ms"),
+             "broker", 2, True, "≤ 2x broker floor", 3),
+    _row_rel("(a) apply_sync no-op, load-balanced view, p99", "ms", ("latency_lb", "p99_ms"),
+             "broker", 2, True, "≤ 2x broker floor", 3),
+    _row_rel("(b) map_async(chunksize=1) no-op tasks, 2 engines", "tasks/s", ("map", "per_s"),
+             "broker", 0.5, False, "≥ ½ broker floor", 0),
+    _row_rel("(b) apply_async loop of no-op tasks, 2 engines", "tasks/s", ("apply", "per_s"),
+             "broker", 0.5, False, "≥ ½ broker floor", 0),
+    _row_rel("(c) push numpy array to 2 engines (size x 2 / s)", "MB/s", ("push", "mb_per_s"),
+             "direct", 0.8, False, "≥ 80% of direct floor", 0),
+    Row("(d) start -n 2 until both engines ran a task", "s", ("start", "working_s"), "< 1 s", _absolute(1.0)),
+    Row("(d) stop until every process is gone", "s", ("stop", "all_gone_s")),
+    Row("(e) controller RSS before the tasks", "MB", ("memory", "controller_before_mb"), digits=1),
+    Row("(e) controller RSS after the tasks", "MB", ("memory", "controller_after_mb"), digits=1),
+    Row("(e) controller RSS growth over the tasks", "MB", ("memory", "growth_mb"), "< 10 MB", _absolute(10.0),
+        digits=1),
+    Row("(e) client RSS after the tasks", "MB", ("memory", "client_mb"), "< 50 MB", _absolute(50.0), digits=1),
+    Row("(f) CPU per task, apply_async loop, all processes", "ms/task", ("cpu_apply", "ms"), "≤ 0.3 ms",
+        lambda mine, _results: mine <= 0.3, 3),
+    Row("(f) CPU per task, map_async, all processes", "ms/task", ("cpu_map", "ms"), "≤ 0.3 ms",
+        lambda mine, _results: mine <= 0.3, 3),
+)
+
+
+def _format(value: float | None, digits: int) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def render(results: Results, sizes: dict[str, Any]) -> str:
+    """The markdown table, with the counts used in the header cells."""
+    tasks, push_mb = sizes.get("tasks"), sizes.get("push_mb")
+    lines = [
+        "| workload | unit | " + " | ".join(HEADERS) + " | ipcluster target | met |",
+        "|---|---|" + "---:|" * len(HEADERS) + "---|---|",
+    ]
+    for row in ROWS:
+        label = row.label.replace("tasks, 2", f"tasks x{tasks:,}, 2") if tasks else row.label
+        label = label.replace("numpy array", f"{push_mb} MB numpy array") if push_mb else label
+        if "(e)" in label and "tasks" in label and tasks:
+            label = label.replace("the tasks", f"{2 * tasks:,} tasks")
+        cells = [_format(row.value(results, column), row.digits) for column in COLUMNS]
+        mine = row.value(results, "ipcluster")
+        met = "—" if row.check is None or mine is None else {True: "yes", False: "**no**", None: "?"}[
+            row.check(mine, results)]
+        lines.append(f"| {label} | {row.unit} | " + " | ".join(cells) + f" | {row.target} | {met} |")
+    return "\n".join(lines)
