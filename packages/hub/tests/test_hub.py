@@ -76,14 +76,15 @@ def test_task_events_feed_queue_status(harness):
     push = harness.socket(zmq.PUSH, "hub_events")
     session = harness.session
     requests = [session.header(MT.APPLY_REQUEST) for _ in range(3)]
+    batch = work.TaskEvents()
     for request in requests:
-        event = work.TaskEvent(kind=work.TaskEvent.SUBMITTED, queue=work.DIRECT, header=request.SerializeToString(),
-                               client_id=b"c", engine_uuid=b"e-1")
-        session.send(push, session.header(MT.TASK_EVENT), event)
+        batch.events.add(kind=work.TaskEvent.SUBMITTED, queue=work.DIRECT, header=request.SerializeToString(),
+                         client_id=b"c", engine_uuid=b"e-1")
+    session.send(push, session.header(MT.TASK_EVENT), batch)
     reply_header = session.header(MT.APPLY_REPLY, parent_id=requests[0].msg_id, status=header_pb2.OK)
     done = work.TaskEvent(kind=work.TaskEvent.FINISHED, queue=work.DIRECT, header=reply_header.SerializeToString(),
                           client_id=b"c", engine_uuid=b"e-1", time=1.0)
-    session.send(push, session.header(MT.TASK_EVENT), done)
+    session.send(push, session.header(MT.TASK_EVENT), work.TaskEvents(events=[done]))
     client = harness.dealer()
     expected = reg.EngineQueue(queue=2, completed=1)
     for _ in range(500):  # events and the query travel on different sockets: ask until both are in

@@ -65,3 +65,13 @@ def test_unpicklable_value_raises_before_sending():
 
     with pytest.raises((TypeError, pickle.PicklingError)):
         serialize(threading.Lock())
+
+
+def test_plain_values_take_the_standard_pickler_and_round_trip():
+    """Small builtin values use plain pickle (cheaper); nested containers of them too."""
+    from ipcluster.protocol._serialize import _is_plain
+
+    value = ((1, "a", None), {"k": [2.5, b"x"]})
+    assert _is_plain(value)
+    assert not _is_plain(((lambda: 1),))
+    assert value == deserialize(serialize(value))

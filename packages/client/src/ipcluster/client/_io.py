@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import zmq
 
+from ipcluster.protocol import drain, send_frames
+
 Receiver = Callable[[str, list[zmq.Frame]], None]
 
 
@@ -26,6 +28,9 @@ class IOThread(threading.Thread):
         self._receive = receive
         self._outbox: deque[tuple[str, list]] = deque()
         self._wake = os.eventfd(0, os.EFD_NONBLOCK)
+        # True from a wake-up write until this thread starts emptying the outbox: later
+        # senders skip the syscall, which would otherwise hand the GIL back and forth per message
+        self._wake_pending = False
         self._stopping = False
         self._poller = zmq.Poller()
         self._poller.register(self._wake, zmq.POLLIN)
@@ -36,7 +41,9 @@ class IOThread(threading.Thread):
     def send(self, channel: str, frames: list) -> None:
         """Queue `frames` for `channel`'s socket; safe from any thread."""
         self._outbox.append((channel, frames))
-        os.eventfd_write(self._wake, 1)
+        if not self._wake_pending:
+            self._wake_pending = True
+            os.eventfd_write(self._wake, 1)
 
     def stop(self) -> None:
         self._stopping = True
@@ -59,15 +66,11 @@ class IOThread(threading.Thread):
     def _flush_outbox(self) -> None:
         with contextlib.suppress(BlockingIOError):
             os.eventfd_read(self._wake)
+        self._wake_pending = False  # before draining: anything queued after this wakes us again
         while self._outbox:
             channel, frames = self._outbox.popleft()
-            self._sockets[channel].send_multipart(frames, copy=False)
+            send_frames(self._sockets[channel], frames)
 
     def _drain(self, socket: zmq.Socket) -> None:
         channel = self._channel_of[socket]
-        for _ in range(256):
-            try:
-                frames = socket.recv_multipart(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                return
-            self._receive(channel, frames)
+        drain(socket, lambda frames: self._receive(channel, frames), 256)

@@ -186,11 +186,15 @@ class Hub:
 
     def _on_task_event(self, frames: list[zmq.Frame]) -> None:
         try:
-            event = self.session.unpack(frames).content(work.TaskEvent)
-            task_header = header_pb2.Header.FromString(event.header)
+            batch = self.session.unpack(frames).content(work.TaskEvents)
         except (SignatureError, ProtocolVersionError, ValueError) as exc:
-            self.log.warning("dropped task event", reason=str(exc))
+            self.log.warning("dropped task events", reason=str(exc))
             return
+        for event in batch.events:
+            self._record(event)
+
+    def _record(self, event: work.TaskEvent) -> None:
+        task_header = header_pb2.Header.FromString(event.header)
         engine_uuid = event.engine_uuid.decode()
         if event.kind == work.TaskEvent.SUBMITTED:
             record = TaskRecord(task_header.msg_id, event.client_id, engine_uuid, event.queue, task_header.date)

@@ -13,6 +13,7 @@ from ipcluster.protocol._connection import (
     url,
     write_connection_file,
 )
+from ipcluster.protocol._frames import drain, recv_frames, send_frames
 from ipcluster.protocol._logging import configure_logging
 from ipcluster.protocol._loop import Loop
 from ipcluster.protocol._profile import ProfileDir, ipython_dir
@@ -49,13 +50,16 @@ __all__ = [
     "configure_logging",
     "deserialize",
     "deserialize_apply",
+    "drain",
     "free_ports",
     "guess_location",
     "header_pb2",
     "ipython_dir",
     "new_key",
     "read_connection_file",
+    "recv_frames",
     "registry_pb2",
+    "send_frames",
     "serialize",
     "serialize_apply",
     "split_idents",

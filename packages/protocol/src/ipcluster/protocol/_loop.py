@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 import zmq
 
+from ipcluster.protocol._frames import drain
+
 Handler = Callable[[list[zmq.Frame]], None]
 # Messages taken from one socket before the others get a turn.
 DRAIN_BATCH = 256
@@ -27,6 +29,7 @@ class Loop:
         self._poller = zmq.Poller()
         self._handlers: dict[zmq.Socket, Handler] = {}
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._after_turn: list[Callable[[], None]] = []
         self._sequence = itertools.count()
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_read, False)
@@ -38,6 +41,10 @@ class Loop:
         """Call `handler(frames)` for each message that arrives on `socket`."""
         self._handlers[socket] = handler
         self._poller.register(socket, zmq.POLLIN)
+
+    def after_each_turn(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once per turn, after every ready socket was drained: for batching."""
+        self._after_turn.append(callback)
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> None:
         heapq.heappush(self._timers, (time.monotonic() + delay, next(self._sequence), callback))
@@ -68,15 +75,11 @@ class Loop:
                 else:
                     self._drain(socket)
             self._run_due_timers()
+            for callback in self._after_turn:
+                callback()
 
     def _drain(self, socket: zmq.Socket) -> None:
-        handler = self._handlers[socket]
-        for _ in range(DRAIN_BATCH):
-            try:
-                frames = socket.recv_multipart(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                return
-            handler(frames)
+        drain(socket, self._handlers[socket], DRAIN_BATCH)
 
     def _drain_wakeups(self) -> None:
         try:

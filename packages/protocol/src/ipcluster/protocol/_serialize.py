@@ -20,8 +20,26 @@ PICKLE_PROTOCOL = 5
 INLINE_THRESHOLD = 1024
 
 
+# Values of these types pickle the same with the standard pickler, which is
+# several times cheaper per call than cloudpickle's.
+_PLAIN_TYPES = frozenset({int, float, complex, str, bytes, bool, type(None)})
+
+
+def _is_plain(obj: Any, depth: int = 0) -> bool:
+    kind = type(obj)
+    if kind in _PLAIN_TYPES:
+        return True
+    if depth < 3 and kind in (tuple, list):
+        return all(_is_plain(item, depth + 1) for item in obj)
+    if depth < 3 and kind is dict:
+        return all(type(k) is str and _is_plain(v, depth + 1) for k, v in obj.items())
+    return False
+
+
 def serialize(obj: Any) -> list:
     """Pickle `obj`; returns ``[pickle, buffer...]`` ready to send as frames."""
+    if _is_plain(obj):
+        return [pickle.dumps(obj, protocol=PICKLE_PROTOCOL)]
     buffers: list[pickle.PickleBuffer] = []
 
     def keep_large(buffer: pickle.PickleBuffer) -> bool:

@@ -26,6 +26,7 @@ from typing import TypeVar
 import zmq
 from google.protobuf.message import Message as ProtoMessage
 
+from ipcluster.protocol._frames import send_frames
 from ipcluster.protocol.pb.header_pb2 import Header, MsgType, ReplyStatus
 
 PROTOCOL_VERSION = 1
@@ -136,7 +137,7 @@ class Session:
         buffers: Sequence = (),
         idents: Sequence[bytes] = (),
     ) -> None:
-        socket.send_multipart([*idents, *self.frames(header, content, buffers)], copy=False)
+        send_frames(socket, [*idents, *self.frames(header, content, buffers)])
 
     def unpack(self, frames: Sequence[zmq.Frame | bytes]) -> Message:
         """Verify a received message and parse its header.

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import zmq
 
-from ipcluster.protocol import DELIMITER
+from ipcluster.protocol import DELIMITER, send_frames
 
 # (client_id, engine_uuid, header frame) of each request and reply passing by
 Observer = Callable[[bytes, bytes, zmq.Frame], None]
@@ -53,7 +53,7 @@ class DirectRouter:
             return
         client_id = frames[1].bytes
         frames[0], frames[1] = frames[1], frames[0]
-        self.client_side.send_multipart(frames, copy=False)
+        send_frames(self.client_side, frames)
         if self._on_reply is not None and len(frames) > 4:
             self._on_reply(client_id, engine_uuid, frames[4])
 
@@ -66,7 +66,7 @@ class DirectRouter:
             self.parked[engine_uuid].append(frames)
             return
         try:
-            self.engine_side.send_multipart(frames, copy=False)
+            send_frames(self.engine_side, frames)
         except zmq.ZMQError as exc:
             if exc.errno != zmq.EHOSTUNREACH:
                 raise

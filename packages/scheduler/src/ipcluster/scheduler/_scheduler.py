@@ -62,6 +62,8 @@ class Scheduler:
         self.loop.add_reader(self.tasks.client_side, self.tasks.from_client)
         self.loop.add_reader(self.tasks.engine_side, self.tasks.from_engine)
         self.loop.add_reader(self.hub, self._on_hub)
+        self._events = work.TaskEvents()
+        self.loop.after_each_turn(self._flush_task_events)
 
     def _socket(self, kind: int, *, bind: str | None = None, connect: str | None = None) -> zmq.Socket:
         socket = self.context.socket(kind)
@@ -114,10 +116,15 @@ class Scheduler:
     # -- task events for the hub's records
 
     def _task_event(self, kind: int, header: bytes, client_id: bytes, engine_uuid: bytes, queue=work.TASK) -> None:
-        event = work.TaskEvent(
+        self._events.events.add(
             kind=kind, queue=queue, header=header, client_id=client_id, engine_uuid=engine_uuid, time=time.time()
         )
-        self.session.send(self.hub_events, self.session.header(MT.TASK_EVENT), event)
+
+    def _flush_task_events(self) -> None:
+        """One message to the hub per loop turn, however many tasks passed."""
+        if self._events.events:
+            self.session.send(self.hub_events, self.session.header(MT.TASK_EVENT), self._events)
+            self._events = work.TaskEvents()
 
     def _direct_submitted(self, client_id: bytes, engine_uuid: bytes, header: zmq.Frame) -> None:
         self._task_event(work.TaskEvent.SUBMITTED, header.bytes, client_id, engine_uuid, work.DIRECT)

@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 
 import zmq
 
-from ipcluster.protocol import DELIMITER, ProtocolVersionError, Session, SignatureError, header_pb2, work_pb2
+from ipcluster.protocol import (
+    DELIMITER,
+    ProtocolVersionError,
+    Session,
+    SignatureError,
+    header_pb2,
+    send_frames,
+    work_pb2,
+)
 from ipcluster.scheduler.policies import Policy
 
 MT = header_pb2.MsgType
@@ -110,7 +118,7 @@ class TaskScheduler:
         slot = self.slots.get(uuid)
         if slot is not None and slot.outstanding.pop(parent_id, None) is not None:
             slot.completed += 1
-        self.client_side.send_multipart(frames[1:], copy=False)
+        send_frames(self.client_side, frames[1:])
         self.events(work_pb2.TaskEvent.FINISHED, header_frame, frames[1].bytes, uuid)
         self._assign()
 
@@ -122,7 +130,7 @@ class TaskScheduler:
             slot = self.policy.choose(candidates)
             task = self.queue.popleft()
             slot.outstanding[task.msg_id] = task
-            self.engine_side.send_multipart([slot.uuid, task.client_id, *task.frames], copy=False)
+            send_frames(self.engine_side, [slot.uuid, task.client_id, *task.frames])
             self.events(work_pb2.TaskEvent.ASSIGNED, task.header, task.client_id, slot.uuid)
 
     def _fail(self, task: Task, slot: EngineSlot, reason: str) -> None:
@@ -132,7 +140,7 @@ class TaskScheduler:
         )
         reply = work_pb2.TaskReply(error=error, engine_id=slot.engine_id, engine_uuid=slot.uuid.decode())
         frames = self.session.frames(header, reply)
-        self.client_side.send_multipart([task.client_id, *frames], copy=False)
+        send_frames(self.client_side, [task.client_id, *frames])
         self.events(work_pb2.TaskEvent.FINISHED, frames[2], task.client_id, slot.uuid)
         self.log.warning("task failed: engine died", msg_id=task.msg_id, engine_id=slot.engine_id)
 

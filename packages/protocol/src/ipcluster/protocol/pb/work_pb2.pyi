@@ -119,3 +119,9 @@ class TaskEvent(_message.Message):
     engine_uuid: bytes
     time: float
     def __init__(self, kind: _Optional[_Union[TaskEvent.Kind, str]] = ..., queue: _Optional[_Union[Queue, str]] = ..., header: _Optional[bytes] = ..., client_id: _Optional[bytes] = ..., engine_uuid: _Optional[bytes] = ..., time: _Optional[float] = ...) -> None: ...
+
+class TaskEvents(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[TaskEvent]
+    def __init__(self, events: _Optional[_Iterable[_Union[TaskEvent, _Mapping]]] = ...) -> None: ...
