@@ -121,3 +121,33 @@ def test_admin_service_reports_statistics_to_key_holders_only(harness):
         with pytest.raises(grpc.RpcError) as refused:
             admin.Statistics(admin_pb2.StatisticsRequest(), metadata=[(KEY_METADATA, "wrong")], timeout=10)
         assert grpc.StatusCode.UNAUTHENTICATED == refused.value.code()
+
+
+def test_garbage_task_header_is_dropped_and_the_hub_keeps_serving(harness):
+    """A client's unparsable header, passed on by the scheduler, is skipped; the next event is recorded."""
+    push = harness.socket(zmq.PUSH, "hub_events")
+    bad = work.TaskEvent(kind=work.TaskEvent.SUBMITTED, queue=work.DIRECT, header=b"\xff\xff garbage",
+                         client_id=b"c", engine_uuid=b"e")
+    good = work.TaskEvent(kind=work.TaskEvent.SUBMITTED, queue=work.DIRECT, client_id=b"c", engine_uuid=b"e",
+                          header=harness.session.header(MT.APPLY_REQUEST).SerializeToString())
+    harness.session.send(push, harness.session.header(MT.TASK_EVENT), work.TaskEvents(events=[bad, good]))
+    client = harness.dealer()
+    for _ in range(500):  # the events and the query use different sockets: ask until the events were seen
+        harness.request(client, MT.QUEUE_STATUS_REQUEST, reg.QueueStatusRequest())
+        if harness.hub.statistics()["task_records"]:
+            break
+    assert 1 == harness.hub.statistics()["task_records"]
+    assert harness.thread.is_alive()
+
+
+def test_malformed_content_gets_an_error_reply(harness):
+    """A signed request whose content does not parse is answered with an error."""
+    socket = harness.dealer()
+    header = harness.session.header(MT.REGISTRATION_REQUEST)
+    header_bytes = header.SerializeToString()
+    content = b"\xff\xff"
+    frames = [b"<IPC|1>", harness.session.sign(header_bytes, content, []), header_bytes, content]
+    socket.send_multipart(frames)
+    reply = harness.receive(socket)
+    assert MT.HUB_ERROR_REPLY == reply.header.msg_type
+    assert "malformed RegistrationRequest" in reply.content(reg.HubErrorReply).error

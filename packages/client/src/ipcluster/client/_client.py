@@ -17,6 +17,7 @@ from ipcluster.client._view import DirectView, LoadBalancedView
 from ipcluster.protocol import (
     CLIENT_FILE,
     ConnectionFileError,
+    MalformedMessage,
     ProfileDir,
     ProtocolVersionError,
     Session,
@@ -51,7 +52,7 @@ class Client:
         self._pending: dict[str, TaskFuture] = {}
         self._pending_by_engine: defaultdict[str, set[str]] = defaultdict(set)
         self._hub_requests: dict[str, Future] = {}
-        self._io = IOThread(self._sockets(), self._on_message)
+        self._io = IOThread(self._sockets(), self._on_message, self._fail_everything)
         self._io.start()
         self._closed = False
         reply = self._hub_request(MT.CONNECTION_REQUEST, reg.ConnectionRequest(), reg.ConnectionReply)
@@ -185,6 +186,12 @@ class Client:
             return
         except (SignatureError, ValueError):
             return
+        try:
+            self._dispatch(channel, msg)
+        except MalformedMessage:
+            return  # signed by a peer with the key but unreadable: nothing to resolve with it
+
+    def _dispatch(self, channel: str, msg) -> None:
         msg_type = msg.header.msg_type
         if msg_type in REPLY_TYPES or msg_type == MT.CONTROL_REPLY:
             self._resolve(msg)
@@ -208,7 +215,11 @@ class Client:
         if msg.header.msg_type == MT.CONTROL_REPLY:
             future.set_result(None)
             return
-        reply = msg.content(work.TaskReply)
+        try:
+            reply = msg.content(work.TaskReply)
+        except MalformedMessage as exc:
+            future.set_exception(exc)
+            return
         future.metadata.update(
             engine_id=reply.engine_id, started=reply.started, completed=reply.completed, received=time.time(),
             stdout=reply.stdout, stderr=reply.stderr,
@@ -232,6 +243,12 @@ class Client:
             if future is not None and not future.done():
                 future.metadata.update(engine_id=engine.engine_id, status="error", received=time.time())
                 future.set_exception(EngineError(f"engine {engine.engine_id} died: {event.reason}"))
+
+    def _fail_everything(self, error: BaseException) -> None:
+        failure = RuntimeError(f"the client's I/O thread stopped ({error!r}); create a new Client")
+        for future in [*self._pending.values(), *self._hub_requests.values()]:
+            if not future.done():
+                future.set_exception(failure)
 
     # -- lifetime
 

@@ -18,14 +18,16 @@ import zmq
 from ipcluster.protocol import drain, send_frames
 
 Receiver = Callable[[str, list[zmq.Frame]], None]
+CrashHandler = Callable[[BaseException], None]
 
 
 class IOThread(threading.Thread):
-    def __init__(self, sockets: dict[str, zmq.Socket], receive: Receiver):
+    def __init__(self, sockets: dict[str, zmq.Socket], receive: Receiver, on_crash: CrashHandler):
         super().__init__(name="ipcluster-client-io", daemon=True)
         self._sockets = sockets
         self._channel_of = {socket: name for name, socket in sockets.items()}
         self._receive = receive
+        self._on_crash = on_crash
         self._outbox: deque[tuple[str, list]] = deque()
         self._wake = os.eventfd(0, os.EFD_NONBLOCK)
         # True from a wake-up write until this thread starts emptying the outbox: later
@@ -58,6 +60,9 @@ class IOThread(threading.Thread):
                     else:
                         self._drain(socket)
             self._flush_outbox()
+        except BaseException as exc:  # a bug here must fail every waiter, not leave them hanging
+            self._on_crash(exc)
+            raise
         finally:
             for socket in self._sockets.values():
                 socket.close(linger=100)

@@ -199,7 +199,11 @@ class Engine:
         self._current_parent = ""
 
     def _control(self, socket: zmq.Socket, msg: Message) -> None:
-        action = msg.content(work.ControlRequest).action
+        try:
+            action = msg.content(work.ControlRequest).action
+        except ValueError as exc:
+            self.log.warning("dropped control request", reason=str(exc))
+            return
         if action == work.ControlRequest.CLEAR:
             self.kernel.clear()
         header = self.session.header(MT.CONTROL_REPLY, parent_id=msg.header.msg_id, engine_id=self.engine_id,

@@ -7,7 +7,6 @@ through a PUSH socket, and nothing waits for it to answer.
 from __future__ import annotations
 
 import zmq
-from google.protobuf.message import DecodeError
 
 from ipcluster.hub._admin import start_admin_server
 from ipcluster.hub._registry import EngineRegistry, RegistrationRefused
@@ -15,11 +14,13 @@ from ipcluster.hub._store import TaskRecord, TaskStore
 from ipcluster.protocol import (
     ControllerSpec,
     Loop,
+    MalformedMessage,
     Message,
     ProtocolVersionError,
     Session,
     SignatureError,
     header_pb2,
+    parse,
     split_idents,
 )
 from ipcluster.protocol import registry_pb2 as reg
@@ -108,8 +109,8 @@ class Hub:
             return
         try:
             handler(msg)
-        except DecodeError as exc:
-            self._reply_error(msg.idents, msg.header.msg_id, f"malformed content: {exc}")
+        except MalformedMessage as exc:
+            self._reply_error(msg.idents, msg.header.msg_id, str(exc))
 
     def _send(self, idents: list[bytes], header, content) -> bool:
         """Send over the router; False when the peer has gone away."""
@@ -191,10 +192,13 @@ class Hub:
             self.log.warning("dropped task events", reason=str(exc))
             return
         for event in batch.events:
-            self._record(event)
+            try:
+                self._record(event)
+            except MalformedMessage as exc:  # a client's header, passed on unparsed by the scheduler
+                self.log.warning("dropped task event", reason=str(exc))
 
     def _record(self, event: work.TaskEvent) -> None:
-        task_header = header_pb2.Header.FromString(event.header)
+        task_header = parse(header_pb2.Header, event.header)
         engine_uuid = event.engine_uuid.decode()
         if event.kind == work.TaskEvent.SUBMITTED:
             record = TaskRecord(task_header.msg_id, event.client_id, engine_uuid, event.queue, task_header.date)

@@ -67,6 +67,9 @@ def run_service(name: str, factory: Callable[[ControllerSpec, Any], Any], argv: 
     service.loop.stop_on_signals()
     try:
         service.run()
+    except Exception:
+        log.exception("crashed")  # into the log file, where a daemonized user will look
+        raise
     finally:
         service.close()
         log.info("stopped")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import zmq
+from google.protobuf.message import DecodeError
 from google.protobuf.message import Message as ProtoMessage
 
 from ipcluster.protocol._frames import send_frames
@@ -45,6 +46,18 @@ class ProtocolVersionError(ValueError):
     """The peer speaks another protocol version."""
 
 
+class MalformedMessage(ValueError):
+    """A frame does not parse as the protobuf message it should be."""
+
+
+def parse(cls: type[P], data: bytes) -> P:
+    """`cls.FromString`, raising MalformedMessage (a ValueError) for bytes that are not one."""
+    try:
+        return cls.FromString(data)
+    except DecodeError as exc:
+        raise MalformedMessage(f"malformed {cls.__name__}: {exc}") from None
+
+
 @dataclass(slots=True)
 class Message:
     """A verified message: routing ids, parsed header, raw content and buffers."""
@@ -56,7 +69,7 @@ class Message:
 
     def content(self, cls: type[P]) -> P:
         """Parse the content frame as `cls` (callers know the type from the header)."""
-        return cls.FromString(self.content_bytes)
+        return parse(cls, self.content_bytes)
 
 
 def split_idents(frames: Sequence[zmq.Frame | bytes]) -> tuple[list[bytes], int]:
@@ -165,7 +178,7 @@ class Session:
         if signature in self._seen:
             raise SignatureError("replayed signature")
         self._remember(signature)
-        return Message(idents, Header.FromString(header_bytes), content_bytes, buffers)
+        return Message(idents, parse(Header, header_bytes), content_bytes, buffers)
 
     def _remember(self, signature: bytes) -> None:
         self._seen.add(signature)

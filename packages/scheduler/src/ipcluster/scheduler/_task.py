@@ -22,6 +22,7 @@ from ipcluster.protocol import (
     Session,
     SignatureError,
     header_pb2,
+    parse,
     send_frames,
     work_pb2,
 )
@@ -114,7 +115,11 @@ class TaskScheduler:
             self._activate(uuid)
             return
         header_frame = frames[4].bytes
-        parent_id = header_pb2.Header.FromString(header_frame).parent_id
+        try:
+            parent_id = parse(header_pb2.Header, header_frame).parent_id
+        except ValueError as exc:
+            self.log.warning("dropped reply", reason=str(exc))
+            return
         slot = self.slots.get(uuid)
         if slot is not None and slot.outstanding.pop(parent_id, None) is not None:
             slot.completed += 1
