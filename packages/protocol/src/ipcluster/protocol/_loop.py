@@ -29,7 +29,6 @@ class Loop:
         self._poller = zmq.Poller()
         self._handlers: dict[zmq.Socket, Handler] = {}
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
-        self._after_turn: list[Callable[[], None]] = []
         self._sequence = itertools.count()
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_read, False)
@@ -41,10 +40,6 @@ class Loop:
         """Call `handler(frames)` for each message that arrives on `socket`."""
         self._handlers[socket] = handler
         self._poller.register(socket, zmq.POLLIN)
-
-    def after_each_turn(self, callback: Callable[[], None]) -> None:
-        """Call `callback` once per turn, after every ready socket was drained: for batching."""
-        self._after_turn.append(callback)
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> None:
         heapq.heappush(self._timers, (time.monotonic() + delay, next(self._sequence), callback))
@@ -75,8 +70,6 @@ class Loop:
                 else:
                     self._drain(socket)
             self._run_due_timers()
-            for callback in self._after_turn:
-                callback()
 
     def _drain(self, socket: zmq.Socket) -> None:
         drain(socket, self._handlers[socket], DRAIN_BATCH)

@@ -19,6 +19,9 @@ from ipcluster.scheduler._task import TaskScheduler
 from ipcluster.scheduler.policies import load_policy
 
 MT = header_pb2.MsgType
+# Task events wait at most this long, or until this many, before going to the hub.
+EVENT_DELAY = 0.01
+EVENT_BATCH = 512
 
 
 class Scheduler:
@@ -63,7 +66,6 @@ class Scheduler:
         self.loop.add_reader(self.tasks.engine_side, self.tasks.from_engine)
         self.loop.add_reader(self.hub, self._on_hub)
         self._events = work.TaskEvents()
-        self.loop.after_each_turn(self._flush_task_events)
 
     def _socket(self, kind: int, *, bind: str | None = None, connect: str | None = None) -> zmq.Socket:
         socket = self.context.socket(kind)
@@ -116,12 +118,16 @@ class Scheduler:
     # -- task events for the hub's records
 
     def _task_event(self, kind: int, header: bytes, client_id: bytes, engine_uuid: bytes, queue=work.TASK) -> None:
-        self._events.events.add(
-            kind=kind, queue=queue, header=header, client_id=client_id, engine_uuid=engine_uuid, time=time.time()
-        )
+        """Queue an event for the hub; they go in batches, so the hub wakes rarely and never slows a task."""
+        events = self._events.events
+        events.add(kind=kind, queue=queue, header=header, client_id=client_id, engine_uuid=engine_uuid,
+                   time=time.time())
+        if len(events) == 1:
+            self.loop.call_later(EVENT_DELAY, self._flush_task_events)
+        elif len(events) >= EVENT_BATCH:
+            self._flush_task_events()
 
     def _flush_task_events(self) -> None:
-        """One message to the hub per loop turn, however many tasks passed."""
         if self._events.events:
             self.session.send(self.hub_events, self.session.header(MT.TASK_EVENT), self._events)
             self._events = work.TaskEvents()
