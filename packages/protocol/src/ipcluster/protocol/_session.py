@@ -102,8 +102,10 @@ class Session:
         self.session_id = session_id or os.urandom(8).hex()
         self._hmac = hmac.new(key, digestmod=hashlib.sha256)
         self._counter = itertools.count()
-        self._seen: set[bytes] = set()
-        self._seen_order: deque[bytes] = deque()
+        # 64-bit hashes of recent signatures: half the memory of the digests, and a
+        # chance collision (a fresh message taken for a replay) is about 2**-48 per message
+        self._seen: set[int] = set()
+        self._seen_order: deque[int] = deque()
         self._history_size = history_size
 
     def new_msg_id(self) -> str:
@@ -175,14 +177,14 @@ class Session:
         expected = self.sign(header_bytes, content_bytes, [_buffer(b) for b in buffers])
         if not hmac.compare_digest(signature, expected):
             raise SignatureError("invalid signature")
-        if signature in self._seen:
+        if hash(signature) in self._seen:
             raise SignatureError("replayed signature")
-        self._remember(signature)
+        self._remember(hash(signature))
         return Message(idents, parse(Header, header_bytes), content_bytes, buffers)
 
-    def _remember(self, signature: bytes) -> None:
-        self._seen.add(signature)
-        self._seen_order.append(signature)
+    def _remember(self, key: int) -> None:
+        self._seen.add(key)
+        self._seen_order.append(key)
         if len(self._seen_order) > self._history_size:
             self._seen.discard(self._seen_order.popleft())
 
