@@ -20,7 +20,7 @@ from typing import Any
 
 import psutil
 from floors import Floor
-from procs import MB, cpu_seconds, kill_leftovers, rss_by_role, rss_mb
+from procs import MB, command_lines, cpu_seconds, kill_leftovers, rss_by_role, rss_mb
 from systems import SYSTEMS, Cluster
 from workloads import (
     CpuMeter,
@@ -93,6 +93,8 @@ def run_cluster(rec: Recorder, sizes: Sizes, log_path: str) -> None:
         rec["compile_ahead_s"] = cluster.compile_ahead()
         rec.step("start")
         rec["start"] = cluster.start(ENGINES, noop)
+        rec["start_args"] = list(cluster.spec.start_args)
+        rec["commands"] = command_lines(cluster.processes())
         rec["startup_cpu_s_by_process"] = {f"{pid} {name}": seconds
                                            for pid, (name, seconds) in cpu_seconds(cluster.processes()).items()}
         client = cluster.client

@@ -63,6 +63,17 @@ def role(process: psutil.Process) -> str:
     return os.path.basename(argv[0]) if argv else "?"
 
 
+def command_lines(processes: Iterable[psutil.Process]) -> dict[str, str]:
+    """Each process's command line, keyed "pid role": to check what a cluster was started with."""
+    out: dict[str, str] = {}
+    for process in processes:
+        try:
+            out[f"{process.pid} {role(process)}"] = " ".join(process.cmdline())
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return out
+
+
 def with_descendants(roots: Iterable[psutil.Process]) -> list[psutil.Process]:
     """The processes and all their children, each once."""
     seen: dict[int, psutil.Process] = {}

@@ -1,4 +1,4 @@
-"""Benchmark ipcluster beside ipyparallel and two raw pyzmq floors; print one markdown table.
+"""Benchmark ipcluster (default and hwm=0) beside ipyparallel and two raw pyzmq floors; print one markdown table.
 
     python benchmarks/run.py            # full run, a few minutes
     python benchmarks/run.py --quick    # small counts, a smoke run
@@ -29,9 +29,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from procs import kill_leftovers  # noqa: E402
-from table import render  # noqa: E402
+from table import COLUMNS, noted_column, render  # noqa: E402
 
-SYSTEMS = ("ipcluster", "ipyparallel", "direct", "broker")
+SYSTEMS = tuple(COLUMNS)  # run in table order
 
 
 def run_system(system: str, quick: bool, timeout: float, results_dir: Path) -> dict[str, Any]:
@@ -103,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes = next((r["sizes"] for r in results.values() if "sizes" in r), {})
     print(render(results, sizes))
+    note = noted_column(results)
+    if note:
+        print(note)
     for line in disturbance_notes(results):
         print(line)
     problems = {name: r["problem"] for name, r in results.items() if "problem" in r}

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psutil
@@ -35,7 +35,7 @@ def _ipyparallel_client(timeout: float) -> Any:
 
 @dataclass(frozen=True)
 class SystemSpec:
-    """What differs between the two systems."""
+    """What differs between the systems (and between configurations of one)."""
 
     name: str
     cli_module: str  # run as ``python -m <cli_module> start|stop``
@@ -43,16 +43,22 @@ class SystemSpec:
     make_client: Callable[[float], Any]
     client_module: str
     process_modules: tuple[str, ...]  # what the cluster's processes import, to compile ahead
+    start_args: tuple[str, ...] = ()  # appended to ``start -n N --daemonize``
 
+
+IPCLUSTER = SystemSpec(
+    "ipcluster", "ipcluster.launchers.cluster",
+    ("ipcluster.launchers.controller", "ipcluster.hub", "ipcluster.scheduler", "ipcluster.heartmonitor"),
+    _ipcluster_client, "ipcluster.client",
+    ("ipcluster.launchers.cluster", "ipcluster.launchers.controller", "ipcluster.hub", "ipcluster.scheduler",
+     "ipcluster.heartmonitor", "ipcluster.engine._app", "ipcluster.client"),
+)
 
 SYSTEMS = {
-    "ipcluster": SystemSpec(
-        "ipcluster", "ipcluster.launchers.cluster",
-        ("ipcluster.launchers.controller", "ipcluster.hub", "ipcluster.scheduler", "ipcluster.heartmonitor"),
-        _ipcluster_client, "ipcluster.client",
-        ("ipcluster.launchers.cluster", "ipcluster.launchers.controller", "ipcluster.hub", "ipcluster.scheduler",
-         "ipcluster.heartmonitor", "ipcluster.engine._app", "ipcluster.client"),
-    ),
+    "ipcluster": IPCLUSTER,
+    # the same cluster; after ``--`` the arguments go to ipcontroller: its load-balancing scheduler
+    # sends tasks without waiting for engines to finish earlier ones (the default, hwm=1, is ipyparallel's)
+    "ipcluster-hwm0": replace(IPCLUSTER, name="ipcluster-hwm0", start_args=("--", "--hwm=0")),
     "ipyparallel": SystemSpec("ipyparallel", "ipyparallel.cluster", ("ipyparallel.controller",), _ipyparallel_client,
                               "ipyparallel",
                               ("ipyparallel", "ipyparallel.cluster.app", "ipyparallel.controller.app",
@@ -99,7 +105,7 @@ class Cluster:
         importlib.import_module(self.spec.client_module)  # a user has the client imported already
         start = time.perf_counter()
         self.started = True
-        command = self._cli("start", f"-n={n}", "--daemonize", timeout=timeout)
+        command = self._cli("start", f"-n={n}", "--daemonize", *self.spec.start_args, timeout=timeout)
         self.client = self.spec.make_client(timeout)
         connected = time.perf_counter() - start
         self.client.wait_for_engines(n, timeout=timeout)
