@@ -23,7 +23,7 @@ def test_profile_layout_under_ipythondir(tmp_path, monkeypatch):
     profile = ProfileDir.locate("mpi")
     assert tmp_path / "profile_mpi" == profile.path
     assert "mpi" == profile.name
-    for folder in (profile.security, profile.log, profile.pid, profile.startup):
+    for folder in (profile.security, profile.log, profile.pid, profile.path / "startup"):
         assert folder.is_dir()
     assert 0o700 == stat.S_IMODE(profile.security.stat().st_mode)
 

@@ -117,3 +117,11 @@ def test_zmq_frames_verify_like_bytes(session):
         a.close()
         b.close()
         context.term()
+
+
+def test_bytes_moved_between_header_and_content_are_rejected(session):
+    """The frame lengths are signed, so shifting bytes from content to header breaks the signature."""
+    header = session.header(MT.CONNECTION_REQUEST).SerializeToString()
+    content = registry_pb2.RegistrationRequest(uuid="abc").SerializeToString()
+    signature = session.sign(header, content, [])
+    assert signature != session.sign(header + content[:2], content[2:], [])

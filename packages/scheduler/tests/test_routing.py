@@ -68,8 +68,8 @@ def reply_to(session: Session, engine: zmq.Socket, status=header_pb2.OK) -> str:
 def test_direct_request_waits_for_an_engine_that_has_not_connected(wiring):
     """A request for an engine not yet connected is parked, then delivered on its hello."""
     seen = []
-    router = DirectRouter(wiring.client_side, wiring.engine_side, on_request=lambda *a: seen.append("request"),
-                          on_reply=lambda *a: seen.append("reply"))
+    router = DirectRouter(wiring.client_side, wiring.engine_side, Session(KEY), structlog.get_logger(),
+                          on_request=lambda *a: seen.append("request"), on_reply=lambda *a: seen.append("reply"))
     wiring.session.send(wiring.client, wiring.session.header(MT.APPLY_REQUEST), None, idents=[b"engine-1"])
     wiring.pump(wiring.client_side, router.from_client)
     assert 1 == len(router.parked[b"engine-1"])
@@ -147,3 +147,27 @@ def test_forged_task_is_dropped(wiring):
     forger.send(wiring.client, forger.header(MT.APPLY_REQUEST), work_pb2.ApplyRequest())
     wiring.pump(wiring.client_side, scheduler.from_client)
     assert 0 == len(scheduler.queue)
+
+
+def test_direct_router_drops_forged_short_and_departed_traffic(wiring):
+    """Unsigned or truncated messages are dropped; requests for an engine that left are not parked."""
+    router = DirectRouter(wiring.client_side, wiring.engine_side, Session(KEY), structlog.get_logger())
+    forger = Session(b"other")
+    forger.send(wiring.client, forger.header(MT.APPLY_REQUEST), None, idents=[b"engine-1"])
+    wiring.pump(wiring.client_side, router.from_client)
+    wiring.client.send(b"short")
+    wiring.pump(wiring.client_side, router.from_client)
+    assert {} == dict(router.parked)
+    router.forget(b"gone")
+    wiring.session.send(wiring.client, wiring.session.header(MT.APPLY_REQUEST), None, idents=[b"gone"])
+    wiring.pump(wiring.client_side, router.from_client)
+    assert {} == dict(router.parked)
+
+
+def test_short_engine_message_is_dropped_by_the_task_scheduler(wiring):
+    """A message too short to be a reply, from anyone on the engine side, does not break the scheduler."""
+    scheduler = make_scheduler(wiring, [])
+    stranger = wiring.engine(b"stranger")
+    stranger.send(b"x")
+    wiring.pump(wiring.engine_side, scheduler.from_engine)
+    assert {} == scheduler.slots

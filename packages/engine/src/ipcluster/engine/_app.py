@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -59,11 +58,8 @@ class IPEngineApp(BaseParallelApplication):
 
     def _connection_info(self) -> dict:
         path = Path(self.url_file) if self.url_file else self.profile_path.security / ENGINE_FILE
-        deadline = time.monotonic() + self.wait_for_url_file
-        while not path.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)  # the controller may still be writing it
         try:
-            return read_connection_file(path)
+            return read_connection_file(path, wait=self.wait_for_url_file)
         except ConnectionFileError as exc:
             raise UsageError(str(exc)) from None
 

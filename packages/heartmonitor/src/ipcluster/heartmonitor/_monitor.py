@@ -11,7 +11,7 @@ import struct
 
 import zmq
 
-from ipcluster.protocol import ControllerSpec, Loop, ProtocolVersionError, Session, SignatureError, header_pb2
+from ipcluster.protocol import ControllerSpec, HubPeer, Loop, Session, header_pb2
 from ipcluster.protocol import registry_pb2 as reg
 
 MT = header_pb2.MsgType
@@ -61,11 +61,14 @@ class HeartMonitor:
         self.pong.bind(spec.bind_url("hb_pong"))
         self.hub.connect(spec.connect_url("registration"))
         self.loop.add_reader(self.pong, self._on_pong)
-        self.loop.add_reader(self.hub, self._on_hub)
+        self.hub_peer = HubPeer(self.hub, self.session, "heartmonitor", log,
+                                lambda info: self.beats.expect(info.uuid.encode()),
+                                lambda info: self.beats.forget(info.uuid.encode()))
+        self.loop.add_reader(self.hub, self.hub_peer.receive)
         self.loop.call_every(spec.heartbeat_period_ms / 1000, self._tick)
 
     def run(self) -> None:
-        self.session.send(self.hub, self.session.header(MT.PEER_HELLO), reg.PeerHello(role="heartmonitor"))
+        self.hub_peer.hello()
         self.log.info("heart monitor started", period_ms=self.spec.heartbeat_period_ms,
                       max_misses=self.spec.heartbeat_misses)
         self.loop.run()
@@ -86,19 +89,3 @@ class HeartMonitor:
     def _on_pong(self, frames: list[zmq.Frame]) -> None:
         if len(frames) == 2 and len(frames[1]) == 8:
             self.beats.answered(frames[0].bytes, struct.unpack("<Q", frames[1].bytes)[0])
-
-    def _on_hub(self, frames: list[zmq.Frame]) -> None:
-        try:
-            msg = self.session.unpack(frames)
-        except (SignatureError, ProtocolVersionError, ValueError) as exc:
-            self.log.warning("dropped hub message", reason=str(exc))
-            return
-        if msg.header.msg_type == MT.PEER_WELCOME:
-            for info in msg.content(reg.PeerWelcome).engines:
-                self.beats.expect(info.uuid.encode())
-        elif msg.header.msg_type == MT.ENGINE_EVENT:
-            event = msg.content(reg.EngineEvent)
-            if event.kind == reg.EngineEvent.REGISTERED:
-                self.beats.expect(event.engine.uuid.encode())
-            else:
-                self.beats.forget(event.engine.uuid.encode())

@@ -2,7 +2,8 @@
 
 gRPC serves from its own threads; they only read the hub's tables (copying
 them first, which the GIL makes atomic), never change them. Each call must
-carry the connection key as ``x-ipcluster-key`` metadata.
+carry the connection key as ``x-ipcluster-key`` metadata, so the port listens
+on loopback only: tools on the controller's host use it.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class AdminService(admin_pb2_grpc.AdminServicer):
 def start_admin_server(hub: Hub) -> grpc.Server:
     server = grpc.server(ThreadPoolExecutor(max_workers=2, thread_name_prefix="hub-admin"))
     admin_pb2_grpc.add_AdminServicer_to_server(AdminService(hub), server)
-    host = "[::]" if hub.spec.ip in ("*", "0.0.0.0", "") else hub.spec.ip
-    server.add_insecure_port(f"{host}:{hub.spec.ports['admin']}")
+    # loopback only, whatever the controller's --ip: the key travels in clear over this port
+    server.add_insecure_port(f"127.0.0.1:{hub.spec.ports['admin']}")
     server.start()
     return server

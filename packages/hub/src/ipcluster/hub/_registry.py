@@ -43,8 +43,5 @@ class EngineRegistry:
     def unregister(self, uuid: str) -> registry_pb2.EngineInfo | None:
         return self._by_uuid.pop(uuid, None)
 
-    def by_uuid(self, uuid: str) -> registry_pb2.EngineInfo | None:
-        return self._by_uuid.get(uuid)
-
     def engines(self) -> list[registry_pb2.EngineInfo]:
         return sorted(list(self._by_uuid.values()), key=lambda info: info.engine_id)

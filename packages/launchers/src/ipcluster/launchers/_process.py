@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 
 
@@ -42,11 +43,18 @@ class LocalProcess:
 
     def stop(self, timeout: float = 5.0) -> None:
         """SIGTERM, then SIGKILL if it is still there after `timeout` seconds."""
-        if not self.running:
-            return
-        self.process.send_signal(signal.SIGTERM)
+        stop_all([self], timeout)
+
+
+def stop_all(processes: Sequence[LocalProcess], timeout: float) -> None:
+    """SIGTERM every process, wait for all against one deadline, SIGKILL the rest."""
+    running = [p for p in processes if p.running]
+    for process in running:
+        process.signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in running:
         try:
-            self.process.wait(timeout)
+            process.process.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            process.process.kill()
+            process.process.wait()

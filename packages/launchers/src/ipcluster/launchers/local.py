@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ipcluster.launchers._process import LocalProcess, python_command
+from ipcluster.launchers._process import LocalProcess, python_command, stop_all
 
 
 class LocalControllerLauncher:
@@ -47,12 +47,6 @@ class LocalEngineSetLauncher:
     def running(self) -> list[LocalProcess]:
         return [process for process in self.processes if process.running]
 
-    def signal(self, signum: int) -> None:
-        for process in self.processes:
-            process.signal(signum)
-
     def stop(self, timeout: float = 5.0) -> None:
-        for process in self.processes:
-            process.signal(15)
-        for process in self.processes:
-            process.stop(timeout)
+        """SIGTERM to all at once, then SIGKILL to whatever is left when `timeout` runs out."""
+        stop_all(self.processes, timeout)

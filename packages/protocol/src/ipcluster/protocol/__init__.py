@@ -9,6 +9,7 @@ from ipcluster.protocol._connection import (
     ControllerSpec,
     free_ports,
     guess_location,
+    is_wildcard,
     read_connection_file,
     url,
     write_connection_file,
@@ -16,6 +17,7 @@ from ipcluster.protocol._connection import (
 from ipcluster.protocol._frames import drain, recv_frames, send_frames
 from ipcluster.protocol._logging import configure_logging
 from ipcluster.protocol._loop import Loop
+from ipcluster.protocol._peer import HubPeer
 from ipcluster.protocol._profile import ProfileDir, ipython_dir
 from ipcluster.protocol._serialize import deserialize, deserialize_apply, serialize, serialize_apply
 from ipcluster.protocol._session import (
@@ -43,6 +45,7 @@ __all__ = [
     "SPEC_FILE",
     "ConnectionFileError",
     "ControllerSpec",
+    "HubPeer",
     "Loop",
     "MalformedMessage",
     "Message",
@@ -58,6 +61,7 @@ __all__ = [
     "guess_location",
     "header_pb2",
     "ipython_dir",
+    "is_wildcard",
     "new_key",
     "parse",
     "read_connection_file",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -51,13 +52,18 @@ class ConnectionFileError(RuntimeError):
     """A connection file is missing, unreadable or from another version."""
 
 
+def is_wildcard(ip: str) -> bool:
+    """Whether `ip` means every interface."""
+    return ip in ("*", "0.0.0.0", "")
+
+
 def free_ports(count: int, ip: str = "127.0.0.1") -> list[int]:
     """Ports the OS calls free right now (bound and released together, so distinct)."""
     sockets = []
     try:
         for _ in range(count):
             sock = socket.socket()
-            sock.bind((ip if ip not in ("*", "0.0.0.0") else "", 0))
+            sock.bind(("" if is_wildcard(ip) else ip, 0))
             sockets.append(sock)
         return [sock.getsockname()[1] for sock in sockets]
     finally:
@@ -67,7 +73,7 @@ def free_ports(count: int, ip: str = "127.0.0.1") -> list[int]:
 
 def guess_location(ip: str) -> str:
     """The address peers should dial when the controller binds `ip`."""
-    if ip in ("*", "0.0.0.0", ""):
+    if is_wildcard(ip):
         try:
             return socket.gethostbyname(socket.gethostname())
         except OSError:
@@ -95,7 +101,7 @@ class ControllerSpec:
     version: int = PROTOCOL_VERSION
 
     def bind_url(self, name: str) -> str:
-        host = "*" if self.ip in ("*", "0.0.0.0", "") else self.ip
+        host = "*" if is_wildcard(self.ip) else self.ip
         return f"{self.transport}://{host}:{self.ports[name]}"
 
     def connect_url(self, name: str) -> str:
@@ -138,8 +144,12 @@ def write_connection_file(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def read_connection_file(path: str | os.PathLike) -> dict[str, Any]:
+def read_connection_file(path: str | os.PathLike, wait: float = 0.0) -> dict[str, Any]:
+    """Read a connection file, waiting up to `wait` seconds for a starting controller to write it."""
     path = Path(path)
+    deadline = time.monotonic() + wait
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # a file appearing has no event to wait on that works on every filesystem
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:

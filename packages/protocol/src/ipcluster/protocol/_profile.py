@@ -50,7 +50,3 @@ class ProfileDir:
     @property
     def pid(self) -> Path:
         return self.path / "pid"
-
-    @property
-    def startup(self) -> Path:
-        return self.path / "startup"

@@ -112,10 +112,11 @@ class Session:
         return f"{self.session_id}-{next(self._counter)}"
 
     def sign(self, header: bytes, content: bytes, buffers: Sequence) -> bytes:
+        """HMAC over every frame's length, then header and content: no bytes can move between frames."""
         mac = self._hmac.copy()
+        mac.update(struct.pack(f"<{2 + len(buffers)}Q", len(header), len(content), *(_nbytes(b) for b in buffers)))
         mac.update(header)
         mac.update(content)
-        mac.update(struct.pack(f"<{len(buffers)}Q", *(_nbytes(b) for b in buffers)))
         return mac.digest()
 
     def header(

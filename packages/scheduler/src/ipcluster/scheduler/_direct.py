@@ -2,44 +2,61 @@
 
 A client's DEALER sends ``[engine_uuid, DELIM, ...]``; the client-side ROUTER
 receives ``[client_id, engine_uuid, DELIM, ...]`` and the engine-side ROUTER
-sends ``[engine_uuid, client_id, DELIM, ...]``. Replies swap back. Nothing but
-the routing frames is looked at.
+sends ``[engine_uuid, client_id, DELIM, ...]``. Replies swap back. Every
+message is verified (the hub records what passes here), then forwarded as the
+same frames.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 
 import zmq
 
-from ipcluster.protocol import DELIMITER, send_frames
+from ipcluster.protocol import DELIMITER, Session, send_frames
 
 # (client_id, engine_uuid, header frame) of each request and reply passing by
 Observer = Callable[[bytes, bytes, zmq.Frame], None]
+# Engines that left, remembered so late requests for them are dropped, not parked forever.
+DEPARTED_MEMORY = 4096
 
 
 class DirectRouter:
     """Routes by engine identity. A request for an engine that has not
-    connected yet waits here until the engine says hello."""
+    connected yet waits here until the engine says hello; one for an engine
+    that left is dropped (its client fails it on the engine's unregistration)."""
 
     def __init__(
         self,
         client_side: zmq.Socket,
         engine_side: zmq.Socket,
+        session: Session,
+        log,
         on_request: Observer | None = None,
         on_reply: Observer | None = None,
     ):
         self.client_side = client_side
         self.engine_side = engine_side
         engine_side.router_mandatory = True
+        self.session = session
+        self.log = log
         self._on_request = on_request
         self._on_reply = on_reply
         self.parked: defaultdict[bytes, list[list]] = defaultdict(list)
+        self._departed: deque[bytes] = deque(maxlen=DEPARTED_MEMORY)
+
+    def _verified(self, frames: list[zmq.Frame], direction: str) -> bool:
+        try:
+            self.session.unpack(frames)
+        except ValueError as exc:
+            self.log.warning("dropped message", direction=direction, reason=str(exc))
+            return False
+        return True
 
     def from_client(self, frames: list[zmq.Frame]) -> None:
-        if len(frames) < 6 or frames[2].bytes != DELIMITER:
-            return  # not a request of this protocol version: the engine could not read it either
+        if len(frames) < 6 or frames[2].bytes != DELIMITER or not self._verified(frames, "request"):
+            return
         client_id, engine_uuid = frames[0].bytes, frames[1].bytes
         frames[0], frames[1] = frames[1], frames[0]
         self._send_to_engine(engine_uuid, frames)
@@ -47,6 +64,8 @@ class DirectRouter:
             self._on_request(client_id, engine_uuid, frames[4])
 
     def from_engine(self, frames: list[zmq.Frame]) -> None:
+        if len(frames) < 5 or not self._verified(frames, "reply"):
+            return
         engine_uuid = frames[0].bytes
         if frames[1].bytes == DELIMITER:  # hello: the engine is connected now
             self._flush(engine_uuid)
@@ -54,12 +73,13 @@ class DirectRouter:
         client_id = frames[1].bytes
         frames[0], frames[1] = frames[1], frames[0]
         send_frames(self.client_side, frames)
-        if self._on_reply is not None and len(frames) > 4:
+        if self._on_reply is not None:
             self._on_reply(client_id, engine_uuid, frames[4])
 
     def forget(self, engine_uuid: bytes) -> None:
-        """Drop requests parked for an engine that left; its clients fail them."""
+        """An engine left: drop what waits for it, and whatever comes for it later."""
         self.parked.pop(engine_uuid, None)
+        self._departed.append(engine_uuid)
 
     def _send_to_engine(self, engine_uuid: bytes, frames: list) -> None:
         if engine_uuid in self.parked:
@@ -70,7 +90,8 @@ class DirectRouter:
         except zmq.ZMQError as exc:
             if exc.errno != zmq.EHOSTUNREACH:
                 raise
-            self.parked[engine_uuid].append(frames)
+            if engine_uuid not in self._departed:
+                self.parked[engine_uuid].append(frames)
 
     def _flush(self, engine_uuid: bytes) -> None:
         waiting = self.parked.pop(engine_uuid, [])

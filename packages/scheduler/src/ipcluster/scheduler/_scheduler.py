@@ -11,7 +11,7 @@ import time
 
 import zmq
 
-from ipcluster.protocol import ControllerSpec, Loop, ProtocolVersionError, Session, SignatureError, header_pb2
+from ipcluster.protocol import ControllerSpec, HubPeer, Loop, Session, header_pb2
 from ipcluster.protocol import registry_pb2 as reg
 from ipcluster.protocol import work_pb2 as work
 from ipcluster.scheduler._direct import DirectRouter
@@ -38,11 +38,14 @@ class Scheduler:
         self.mux = DirectRouter(
             self._socket(zmq.ROUTER, bind="mux_client"),
             self._socket(zmq.ROUTER, bind="mux_engine"),
+            self.session,
+            log,
             on_request=self._direct_submitted,
             on_reply=self._direct_finished,
         )
         self.control = DirectRouter(
-            self._socket(zmq.ROUTER, bind="control_client"), self._socket(zmq.ROUTER, bind="control_engine")
+            self._socket(zmq.ROUTER, bind="control_client"), self._socket(zmq.ROUTER, bind="control_engine"),
+            self.session, log,
         )
         self.tasks = TaskScheduler(
             self._socket(zmq.ROUTER, bind="task_client"),
@@ -64,7 +67,8 @@ class Scheduler:
             self.loop.add_reader(router.engine_side, router.from_engine)
         self.loop.add_reader(self.tasks.client_side, self.tasks.from_client)
         self.loop.add_reader(self.tasks.engine_side, self.tasks.from_engine)
-        self.loop.add_reader(self.hub, self._on_hub)
+        self.hub_peer = HubPeer(self.hub, self.session, "scheduler", log, self._engine_joined, self._engine_left)
+        self.loop.add_reader(self.hub, self.hub_peer.receive)
         self._events = work.TaskEvents()
 
     def _socket(self, kind: int, *, bind: str | None = None, connect: str | None = None) -> zmq.Socket:
@@ -80,7 +84,7 @@ class Scheduler:
 
     def run(self) -> None:
         self._iopub.start()
-        self.session.send(self.hub, self.session.header(MT.PEER_HELLO), reg.PeerHello(role="scheduler"))
+        self.hub_peer.hello()
         self.log.info("scheduler started", scheme=self.spec.task_scheme, hwm=self.spec.hwm)
         self.loop.run()
 
@@ -90,30 +94,16 @@ class Scheduler:
                 socket.close()
         self.loop.close()
 
-    def statistics(self) -> dict[str, int]:
-        parked = sum(len(v) for v in self.mux.parked.values())
-        return {**self.tasks.statistics(), "parked_direct": parked}
-
     # -- the hub's word on engines
 
-    def _on_hub(self, frames: list[zmq.Frame]) -> None:
-        try:
-            msg = self.session.unpack(frames)
-        except (SignatureError, ProtocolVersionError, ValueError) as exc:
-            self.log.warning("dropped hub message", reason=str(exc))
-            return
-        if msg.header.msg_type == MT.PEER_WELCOME:
-            for info in msg.content(reg.PeerWelcome).engines:
-                self.tasks.engine_registered(info.uuid.encode(), info.engine_id)
-        elif msg.header.msg_type == MT.ENGINE_EVENT:
-            event = msg.content(reg.EngineEvent)
-            uuid = event.engine.uuid.encode()
-            if event.kind == reg.EngineEvent.REGISTERED:
-                self.tasks.engine_registered(uuid, event.engine.engine_id)
-            else:
-                self.mux.forget(uuid)
-                self.control.forget(uuid)
-                self.tasks.engine_unregistered(uuid)
+    def _engine_joined(self, info: reg.EngineInfo) -> None:
+        self.tasks.engine_registered(info.uuid.encode(), info.engine_id)
+
+    def _engine_left(self, info: reg.EngineInfo) -> None:
+        uuid = info.uuid.encode()
+        self.mux.forget(uuid)
+        self.control.forget(uuid)
+        self.tasks.engine_unregistered(uuid)
 
     # -- task events for the hub's records
 

@@ -17,12 +17,8 @@ from dataclasses import dataclass, field
 import zmq
 
 from ipcluster.protocol import (
-    DELIMITER,
-    ProtocolVersionError,
     Session,
-    SignatureError,
     header_pb2,
-    parse,
     send_frames,
     work_pb2,
 )
@@ -99,7 +95,7 @@ class TaskScheduler:
         client_id = frames[0].bytes
         try:
             msg = self.session.unpack(frames)
-        except (SignatureError, ProtocolVersionError, ValueError) as exc:
+        except ValueError as exc:
             self.log.warning("dropped task", reason=str(exc))
             return
         header_frame = frames[3].bytes
@@ -109,17 +105,18 @@ class TaskScheduler:
         self._assign()
 
     def from_engine(self, frames: list[zmq.Frame]) -> None:
+        try:
+            msg = self.session.unpack(frames)
+        except ValueError as exc:
+            self.log.warning("dropped reply", reason=str(exc))
+            return
         uuid = frames[0].bytes
-        if frames[1].bytes == DELIMITER:  # hello
+        if not msg.idents[1:]:  # hello: no client to answer
             self.connected.add(uuid)
             self._activate(uuid)
             return
         header_frame = frames[4].bytes
-        try:
-            parent_id = parse(header_pb2.Header, header_frame).parent_id
-        except ValueError as exc:
-            self.log.warning("dropped reply", reason=str(exc))
-            return
+        parent_id = msg.header.parent_id
         slot = self.slots.get(uuid)
         if slot is not None and slot.outstanding.pop(parent_id, None) is not None:
             slot.completed += 1
@@ -148,7 +145,3 @@ class TaskScheduler:
         send_frames(self.client_side, [task.client_id, *frames])
         self.events(work_pb2.TaskEvent.FINISHED, frames[2], task.client_id, slot.uuid)
         self.log.warning("task failed: engine died", msg_id=task.msg_id, engine_id=slot.engine_id)
-
-    def statistics(self) -> dict[str, int]:
-        return {"queued": len(self.queue), "engines": len(self.slots),
-                "outstanding": sum(len(s.outstanding) for s in self.slots.values())}

@@ -28,7 +28,6 @@ class MsgType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CONTROL_REQUEST: _ClassVar[MsgType]
     CONTROL_REPLY: _ClassVar[MsgType]
     STREAM: _ClassVar[MsgType]
-    ENGINE_STATUS: _ClassVar[MsgType]
     ENGINE_HELLO: _ClassVar[MsgType]
 
 class ReplyStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
@@ -36,7 +35,6 @@ class ReplyStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     REPLY_STATUS_UNSPECIFIED: _ClassVar[ReplyStatus]
     OK: _ClassVar[ReplyStatus]
     ERROR: _ClassVar[ReplyStatus]
-    ABORTED: _ClassVar[ReplyStatus]
 MSG_TYPE_UNSPECIFIED: MsgType
 REGISTRATION_REQUEST: MsgType
 REGISTRATION_REPLY: MsgType
@@ -58,12 +56,10 @@ EXECUTE_REPLY: MsgType
 CONTROL_REQUEST: MsgType
 CONTROL_REPLY: MsgType
 STREAM: MsgType
-ENGINE_STATUS: MsgType
 ENGINE_HELLO: MsgType
 REPLY_STATUS_UNSPECIFIED: ReplyStatus
 OK: ReplyStatus
 ERROR: ReplyStatus
-ABORTED: ReplyStatus
 
 class Header(_message.Message):
     __slots__ = ("msg_id", "msg_type", "session", "parent_id", "engine_id", "date", "status")

@@ -90,12 +90,6 @@ class StreamOutput(_message.Message):
     text: str
     def __init__(self, name: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
 
-class EngineStatus(_message.Message):
-    __slots__ = ("state",)
-    STATE_FIELD_NUMBER: _ClassVar[int]
-    state: str
-    def __init__(self, state: _Optional[str] = ...) -> None: ...
-
 class TaskEvent(_message.Message):
     __slots__ = ("kind", "queue", "header", "client_id", "engine_uuid", "time")
     class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

@@ -1,0 +1,150 @@
+"""What the client's I/O thread does with what arrives: resolve futures, track engines.
+
+Everything here runs on the I/O thread except `expect` and `fail_everything`,
+which are written so that a reply, an engine's death and the user's next
+request can interleave without a future being lost.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import Future, InvalidStateError
+
+import zmq
+
+from ipcluster.client._asyncresult import TaskFuture
+from ipcluster.client._errors import EngineError, error_from_reply
+from ipcluster.protocol import MalformedMessage, Message, ProtocolVersionError, Session, deserialize, header_pb2
+from ipcluster.protocol import registry_pb2 as reg
+from ipcluster.protocol import work_pb2 as work
+
+MT = header_pb2.MsgType
+TASK_REPLIES = {MT.APPLY_REPLY, MT.EXECUTE_REPLY}
+
+
+def fail(future: Future, error: BaseException) -> None:
+    """Fail `future` unless another thread resolved it first."""
+    try:
+        future.set_exception(error)
+    except InvalidStateError:
+        pass
+
+
+class Inbox:
+    def __init__(self, session: Session):
+        self.session = session
+        self.engines: dict[int, str] = {}
+        self.engines_changed = threading.Condition()
+        self.pending: dict[str, TaskFuture] = {}
+        self.pending_by_engine: defaultdict[str, set[str]] = defaultdict(set)
+        self.hub_requests: dict[str, Future] = {}
+        self.stopped: BaseException | None = None
+
+    # -- the user's side
+
+    def expect(self, future: TaskFuture) -> None:
+        """Register a request's future before it is sent; raises if it could never be answered."""
+        if self.stopped is not None:
+            raise RuntimeError(f"this client is closed ({self.stopped}); create a new Client")
+        self.pending[future.msg_id] = future
+        if future.engine_uuid:
+            self.pending_by_engine[future.engine_uuid].add(future.msg_id)
+            if future.engine_uuid not in self.engines.values():  # it left while we were adding
+                self._take(future.msg_id)
+                raise EngineError(f"engine {future.metadata['engine_id']} is no longer registered")
+
+    def fail_everything(self, error: BaseException) -> None:
+        """The I/O thread stopped: nothing pending will ever be answered."""
+        self.stopped = error
+        failure = RuntimeError(f"the client stopped ({error}); create a new Client")
+        for future in [*self.pending.values(), *self.hub_requests.values()]:
+            fail(future, failure)
+        with self.engines_changed:
+            self.engines_changed.notify_all()
+
+    # -- the I/O thread's side
+
+    def receive(self, channel: str, frames: list[zmq.Frame]) -> None:
+        try:
+            msg = self.session.unpack(frames)
+        except ProtocolVersionError as exc:
+            for future in list(self.hub_requests.values()):
+                fail(future, exc)
+            return
+        except ValueError:
+            return  # unsigned, replayed or truncated: not from our controller
+        try:
+            self._dispatch(channel, msg)
+        except MalformedMessage:
+            return  # signed by a peer with the key but unreadable: nothing to resolve with it
+
+    def _dispatch(self, channel: str, msg: Message) -> None:
+        msg_type = msg.header.msg_type
+        if msg_type in TASK_REPLIES:
+            self._resolve_task(msg)
+        elif msg_type == MT.CONTROL_REPLY:
+            future = self._take(msg.header.parent_id)
+            if future is not None:
+                future.set_result(None)
+        elif msg_type == MT.ENGINE_EVENT:
+            self._engine_event(msg.content(reg.EngineEvent))
+        elif channel == "registration":
+            self._resolve_hub_request(msg)
+
+    def _take(self, msg_id: str) -> TaskFuture | None:
+        future = self.pending.pop(msg_id, None)
+        if future is not None and future.engine_uuid:
+            self.pending_by_engine[future.engine_uuid].discard(msg_id)
+        return future
+
+    def _resolve_task(self, msg: Message) -> None:
+        future = self._take(msg.header.parent_id)
+        if future is None:
+            return
+        try:
+            reply = msg.content(work.TaskReply)
+            future.metadata.update(
+                engine_id=reply.engine_id, started=reply.started, completed=reply.completed, received=time.time(),
+                stdout=reply.stdout, stderr=reply.stderr, status="error" if reply.HasField("error") else "ok",
+            )
+            if reply.HasField("error"):
+                error = reply.error
+                fail(future, error_from_reply(error.ename, error.evalue, error.traceback, error.engine_id))
+                return
+            value = deserialize(msg.buffers) if msg.buffers else None
+        except Exception as exc:
+            fail(future, RuntimeError(f"the result of {future.msg_id} cannot be read here: {exc!r}"))
+            return
+        future.set_result(value)
+
+    def _resolve_hub_request(self, msg: Message) -> None:
+        future = self.hub_requests.get(msg.header.parent_id)
+        if future is None or future.done():
+            return
+        if msg.header.msg_type == MT.HUB_ERROR_REPLY:
+            fail(future, RuntimeError(f"the hub refused: {msg.content(reg.HubErrorReply).error}"))
+            return
+        if msg.header.msg_type == MT.CONNECTION_REPLY:  # here, so no engine event can be applied before it
+            self._set_engines(msg.content(reg.ConnectionReply).engines)
+        future.set_result(msg.content_bytes)
+
+    def _set_engines(self, engines) -> None:
+        with self.engines_changed:
+            self.engines.update({engine.engine_id: engine.uuid for engine in engines})
+            self.engines_changed.notify_all()
+
+    def _engine_event(self, event: reg.EngineEvent) -> None:
+        engine = event.engine
+        if event.kind == reg.EngineEvent.REGISTERED:
+            self._set_engines([engine])
+            return
+        with self.engines_changed:
+            self.engines.pop(engine.engine_id, None)
+            self.engines_changed.notify_all()
+        for msg_id in list(self.pending_by_engine.pop(engine.uuid, ())):
+            future = self.pending.pop(msg_id, None)
+            if future is not None:
+                future.metadata.update(engine_id=engine.engine_id, status="error", received=time.time())
+                fail(future, EngineError(f"engine {engine.engine_id} died: {event.reason}"))
