@@ -6,7 +6,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import psutil
@@ -31,6 +32,14 @@ def processes_of(ipython_dir: Path) -> list[psutil.Process]:
     return found
 
 
+def wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:
+    """Wait for a condition another process brings about, checking every 10 ms, failing after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.01)
+
+
 def kill_all(processes: Sequence[psutil.Process]) -> None:
     for process in processes:
         try:
@@ -52,10 +61,13 @@ class Cluster:
         self.ipython_dir = ipython_dir
         self.n = n
         self.env = {**os.environ, "IPYTHONDIR": str(ipython_dir)}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "ipcluster.launchers.cluster", "start", f"-n={n}", "--", *controller_args],
-            env=self.env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )
+        self.output = ipython_dir.parent / "ipcluster-start.out"  # read it when a test fails
+        ipython_dir.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.output, "wb") as sink:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "ipcluster.launchers.cluster", "start", f"-n={n}", "--", *controller_args],
+                env=self.env, start_new_session=True, stdout=sink, stderr=subprocess.STDOUT,
+            )
         self.profile = ipython_dir / "profile_default"
 
     def client(self, **kwargs) -> Client:
@@ -82,6 +94,4 @@ class Cluster:
             except psutil.Error:
                 pass
         kill_all(remaining)
-        if self.process.stdout:
-            self.process.stdout.close()
         return leftovers

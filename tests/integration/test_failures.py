@@ -7,10 +7,11 @@ import os
 import signal
 import time
 
+import psutil
 import pytest
-from clusters import run
+from clusters import run, wait_until
 
-from ipcluster.client import Client, EngineError, interactive
+from ipcluster.client import Client, EngineError, RemoteError, interactive
 from ipcluster.protocol import free_ports
 
 # --ping=200 and 5 misses: a dead engine is noticed within about a second
@@ -29,21 +30,18 @@ def sleeper(seconds, pid_file=None):
 
 
 def wait_for_file(path, timeout=10.0):
-    """The task writes the file once it runs; wait for that event, bounded."""
-    deadline = time.monotonic() + timeout
-    while not (path.exists() and path.read_text()):
-        assert time.monotonic() < deadline, f"{path} never written"
-        time.sleep(0.01)
+    """The task writes the file once it runs."""
+    wait_until(lambda: path.exists() and path.read_text(), timeout, f"{path} to be written")
     return path.read_text()
 
 
-def test_engine_killed_during_direct_task_fails_it(make_cluster):
+def test_engine_killed_during_direct_task_fails_it(make_cluster, tmp_path):
     """SIGKILL of an engine running a direct task: EngineError soon, and the engine leaves rc.ids."""
     cluster = make_cluster(2)
     with cluster.client() as rc:
-        victim_pid = rc[1].apply_async(os.getpid).get(timeout=10)
-        result = rc[1].apply_async(sleeper, 600)
-        os.kill(victim_pid, signal.SIGKILL)
+        pid_file = tmp_path / "running.pid"
+        result = rc[1].apply_async(sleeper, 600, str(pid_file))
+        os.kill(int(wait_for_file(pid_file)), signal.SIGKILL)
         started = time.monotonic()
         with pytest.raises(EngineError, match="engine 1"):
             result.get(timeout=DETECTION_LIMIT)
@@ -104,3 +102,35 @@ def test_client_with_the_wrong_key_times_out_clearly(make_cluster):
     info["key"] = "not-the-key"
     with pytest.raises(TimeoutError, match="no answer from the hub"):
         Client(info, timeout=1)
+
+
+def test_engine_the_hub_declared_dead_exits_when_it_wakes(make_cluster):
+    """A frozen engine is unregistered after missed heartbeats; when it runs again it hears so and exits."""
+    cluster = make_cluster(2)
+    with cluster.client() as rc:
+        frozen = psutil.Process(rc[1].apply_async(os.getpid).get(timeout=10))
+        frozen.suspend()
+        try:
+            wait_until(lambda: 1 not in rc.ids, DETECTION_LIMIT, "the frozen engine to be unregistered")
+        finally:
+            frozen.resume()
+        wait_until(lambda: not frozen.is_running() or frozen.status() == psutil.STATUS_ZOMBIE,
+                   DETECTION_LIMIT, "the unregistered engine to exit")
+        assert [0] == rc.ids
+
+
+def test_clear_and_shutdown_over_the_control_queue(make_cluster):
+    """rc.clear empties an engine's namespace; rc.shutdown stops an engine, which leaves rc.ids."""
+    cluster = make_cluster(2)
+    with cluster.client() as rc:
+        rc[:].push({"x": 1}, block=True)
+        rc.clear(targets=0)
+        with pytest.raises(RemoteError, match="NameError"):
+            rc[0].pull("x", block=True)
+        assert 1 == rc[1].pull("x", block=True)
+        pid = rc[1].apply_async(os.getpid).get(timeout=10)
+        engine = psutil.Process(pid)
+        rc.shutdown(targets=1)
+        wait_until(lambda: not engine.is_running() or engine.status() == psutil.STATUS_ZOMBIE, 30,
+                   "engine 1 to exit")
+        wait_until(lambda: 1 not in rc.ids, 10, "engine 1 to leave")

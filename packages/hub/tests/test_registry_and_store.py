@@ -48,6 +48,18 @@ def test_store_evicts_oldest_finished_records_only():
     assert 3 == store.completed_by_engine["e"]
 
 
+def test_records_of_a_departed_engine_are_failed_and_evictable():
+    """When an engine leaves, its unfinished records are finished as failed, and late events change nothing."""
+    store = TaskStore(max_records=1)
+    store.submitted(TaskRecord("stuck", b"c", "e", 1, 0.0))
+    store.forget_engine("e", 5.0)
+    assert (5.0, 2) == (store.get("stuck").completed, store.get("stuck").status)
+    store.finished("stuck", "e", 6.0, 1)
+    assert 0 == store.pending_by_engine.get("e", 0)
+    store.submitted(TaskRecord("next", b"c", "f", 1, 1.0))
+    assert store.get("stuck") is None
+
+
 def test_load_balanced_record_moves_to_its_engine():
     """A task waits under "" until assigned, then counts against its engine."""
     store = TaskStore()

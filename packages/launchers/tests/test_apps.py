@@ -89,3 +89,12 @@ def test_unknown_scheme_is_a_usage_error(ipython_dir):
 
     with pytest.raises(UsageError, match="leastload"):
         controller(["--scheme=bogus"])._check_scheme()
+
+
+def test_unknown_option_is_a_usage_error(ipython_dir):
+    """A mistyped flag stops the command with one line instead of being ignored."""
+    from ipcluster.protocol._app import UsageError
+
+    with pytest.raises(UsageError, match="unknown option --nn"):
+        IPClusterStart().initialize(["--nn=3"])
+    IPClusterStart().initialize(["-n", "2", "--IPClusterStart.delay=1", "--", "--anything"])

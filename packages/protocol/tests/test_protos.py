@@ -3,8 +3,6 @@
 import runpy
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[1]
 GENERATED = PACKAGE / "src"
 
@@ -15,7 +13,6 @@ def generated_files(root: Path) -> list[Path]:
 
 def test_generated_code_is_fresh(tmp_path):
     """Regenerating from the .proto files gives exactly the committed code (else run `nox -s protos`)."""
-    pytest.importorskip("grpc_tools")
     runpy.run_path(str(PACKAGE / "proto/generate.py"))["generate"](tmp_path)
     fresh = {p.relative_to(tmp_path): p.read_text() for p in generated_files(tmp_path)}
     committed = {p.relative_to(GENERATED): p.read_text() for p in generated_files(GENERATED)}

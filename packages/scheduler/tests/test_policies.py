@@ -11,7 +11,7 @@ def slots() -> list[EngineSlot]:
     a.outstanding = {"1": None, "2": None}
     b.outstanding = {"3": None}
     c.outstanding = {"4": None}
-    c.completed = 5
+    a.last_assigned, b.last_assigned, c.last_assigned = 7, 9, 3
     return [a, b, c]
 
 
@@ -20,9 +20,9 @@ def test_leastload_picks_fewest_outstanding_then_lowest_id():
     assert 1 == LeastLoad().choose(slots()).engine_id
 
 
-def test_lru_counts_completed_work_too():
-    """The engine that has done the least in all gets the task."""
-    assert 1 == LeastRecentlyUsed().choose(slots()).engine_id
+def test_lru_picks_the_engine_used_longest_ago():
+    """The engine whose last task was assigned earliest gets the next one."""
+    assert 2 == LeastRecentlyUsed().choose(slots()).engine_id
 
 
 def test_plainrandom_only_picks_candidates():

@@ -127,6 +127,7 @@ class Engine:
         self.loop.add_reader(self.mux, lambda frames: self._on_request(self.mux, frames))
         self.loop.add_reader(self.task, lambda frames: self._on_request(self.task, frames))
         self.loop.add_reader(self.ping_watch, self._on_ping)
+        self.loop.add_reader(self.hub, self._on_hub)
         self.loop.call_every(self._period, self._check_controller)
         self.loop.run()
 
@@ -139,6 +140,19 @@ class Engine:
         self.loop.close()
 
     # -- liveness of the controller
+
+    def _on_hub(self, frames: list[zmq.Frame]) -> None:
+        """The hub unregistered this engine (it missed heartbeats): exit rather than linger unseen."""
+        try:
+            msg = self.session.unpack(frames)
+            event = msg.content(reg.EngineEvent) if msg.header.msg_type == MT.ENGINE_EVENT else None
+        except ValueError as exc:
+            self.log.warning("dropped hub message", reason=str(exc))
+            return
+        if event is not None and event.kind == reg.EngineEvent.UNREGISTERED and event.engine.uuid == self.uuid:
+            self.log.error("the controller unregistered this engine; exiting", reason=event.reason)
+            self.engine_id = NO_ENGINE  # nothing to unregister on the way out
+            self.loop.stop()
 
     def _on_ping(self, frames: list[zmq.Frame]) -> None:
         self._last_ping = time.monotonic()

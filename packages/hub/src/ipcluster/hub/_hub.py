@@ -6,6 +6,8 @@ through a PUSH socket, and nothing waits for it to answer.
 
 from __future__ import annotations
 
+import time
+
 import zmq
 
 from ipcluster.hub._admin import start_admin_server
@@ -151,9 +153,12 @@ class Hub:
         info = self.registry.unregister(uuid)
         if info is None:
             return
-        self.store.forget_engine(uuid)
+        self.store.forget_engine(uuid, time.time())
         self.log.info("engine unregistered", engine_id=info.engine_id, uuid=uuid, reason=reason)
-        self._announce(reg.EngineEvent(kind=reg.EngineEvent.UNREGISTERED, engine=info, reason=reason))
+        event = reg.EngineEvent(kind=reg.EngineEvent.UNREGISTERED, engine=info, reason=reason)
+        self._announce(event)
+        # an engine declared dead may still be alive (a partition): tell it, so it does not linger unseen
+        self._send([uuid.encode()], self.session.header(MT.ENGINE_EVENT), event)
 
     def _announce(self, event: reg.EngineEvent) -> None:
         """Tell peers and clients over the router, and anyone else listening over pub/sub."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 
+from ipcluster.protocol.pb.header_pb2 import ReplyStatus
+
 
 @dataclass(slots=True)
 class TaskRecord:
@@ -40,6 +42,7 @@ class TaskStore:
     def submitted(self, record: TaskRecord) -> None:
         self._records[record.msg_id] = record
         self.pending_by_engine[record.engine_uuid] += 1
+        self._evict()
 
     def assigned(self, msg_id: str, engine_uuid: str) -> None:
         record = self._records.get(msg_id)
@@ -64,8 +67,12 @@ class TaskStore:
             self.pending_by_engine[engine_uuid] += 1
             record.engine_uuid = engine_uuid
 
-    def forget_engine(self, engine_uuid: str) -> None:
-        """Drop the counters of an engine that left; its records stay."""
+    def forget_engine(self, engine_uuid: str, when: float) -> None:
+        """An engine left: its unfinished tasks are recorded as failed (and so can be evicted),
+        and its counters are dropped."""
+        unfinished = [r for r in self._records.values() if r.engine_uuid == engine_uuid and r.completed is None]
+        for record in unfinished:
+            self.finished(record.msg_id, engine_uuid, when, ReplyStatus.ERROR)
         self.pending_by_engine.pop(engine_uuid, None)
         self.completed_by_engine.pop(engine_uuid, None)
 

@@ -25,6 +25,7 @@ from ipcluster.protocol import ENGINE_FILE
 from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, run_app
 
 ALREADY_RUNNING, ALREADY_STOPPED, NO_CLUSTER = 10, 11, 12
+LAUNCHED_ENGINE_TIMEOUT = 30
 
 
 class IPClusterEngines(BaseParallelApplication):
@@ -69,6 +70,7 @@ class IPClusterEngines(BaseParallelApplication):
         engines = self._start_engines()
         write_pid_file(self.pid_file, state="running", engines=len(engines.processes))
         while not supervisor.stopping and engines.running:
+            self._reap(engines)
             supervisor.wait()
         engines.stop(self.stop_timeout)
         return 0
@@ -79,12 +81,19 @@ class IPClusterEngines(BaseParallelApplication):
         self.slog.info("engines started", n=self.n, profile=self.profile_path.name)
         return engines
 
+    def _reap(self, engines: LocalEngineSetLauncher) -> None:
+        for process in engines.reap():
+            self.slog.warning("an engine exited", pid=process.pid, returncode=process.returncode)
+
     def _engine_args(self) -> list[str]:
-        return [f"--log-level={self.log_level_name}", *self.engine_args]
+        # the controller starts beside these engines: give its hub longer than a lone ipengine's 5 s
+        return [f"--log-level={self.log_level_name}", f"--timeout={LAUNCHED_ENGINE_TIMEOUT}", *self.engine_args]
 
     def _daemonize(self) -> int:
         """Re-run this command without --daemonize in a new session, and return once it is up."""
-        argv = [self.subcommand, *(a for a in self.argv if a != "--daemonize")]
+        # the command line beats config files, so this also undoes `daemonize = True` in a profile
+        argv = [self.subcommand, f"--{type(self).__name__}.daemonize=False",
+                *(a for a in self.argv if a != "--daemonize")]
         log = self.profile_path.log / f"{self.pid_name}-daemon.out"
         with open(log, "ab") as out:
             child = subprocess.Popen([sys.executable, "-m", "ipcluster.launchers.cluster", *argv],
@@ -136,6 +145,7 @@ class IPClusterStart(IPClusterEngines):
                 self.slog.error("the controller exited; stopping the engines")
                 code = 1
                 break
+            self._reap(engines)
             supervisor.wait()
         engines.stop(self.stop_timeout)
         controller.stop(self.stop_timeout)

@@ -47,6 +47,12 @@ class LocalEngineSetLauncher:
     def running(self) -> list[LocalProcess]:
         return [process for process in self.processes if process.running]
 
+    def reap(self) -> list[LocalProcess]:
+        """Collect engines that exited since the last call (no zombies left behind)."""
+        exited = [process for process in self.processes if not process.running]
+        self.processes = [process for process in self.processes if process not in exited]
+        return exited
+
     def stop(self, timeout: float = 5.0) -> None:
         """SIGTERM to all at once, then SIGKILL to whatever is left when `timeout` runs out."""
         stop_all(self.processes, timeout)

@@ -53,6 +53,7 @@ class BaseParallelApplication(Application):
     config_file_stem: ClassVar[str] = ""
 
     def initialize(self, argv: list[str] | None = None) -> None:
+        self._reject_unknown_options(sys.argv[1:] if argv is None else argv)
         self.parse_command_line(argv)
         if self.die_with_parent:
             die_with_parent()
@@ -70,6 +71,16 @@ class BaseParallelApplication(Application):
         self.slog = configure_logging(
             self.name, self.profile_path.log if self.log_to_file else None, self.log_level_name
         )
+
+    def _reject_unknown_options(self, argv: list[str]) -> None:
+        """traitlets only warns about an unknown option and runs anyway; a typo should stop us."""
+        known = {*self.aliases, *self.flags, "h", "help", "help-all", "version"}
+        for arg in argv:
+            if arg == "--":
+                return
+            name = arg.lstrip("-").split("=", 1)[0]
+            if arg.startswith("-") and len(arg) > 1 and "." not in name and name not in known:
+                raise UsageError(f"unknown option {arg.split('=', 1)[0]}: see `{self.name} --help`")
 
     def _translated(self, config: Config) -> Config:
         translated = Config()

@@ -43,6 +43,7 @@ class EngineSlot:
     engine_id: int
     outstanding: dict[str, Task] = field(default_factory=dict)
     completed: int = 0
+    last_assigned: int = 0  # the scheduler's assignment count when this engine last got a task
 
 
 class TaskScheduler:
@@ -67,6 +68,7 @@ class TaskScheduler:
         self.registered: dict[bytes, int] = {}
         self.connected: set[bytes] = set()
         self.slots: dict[bytes, EngineSlot] = {}
+        self._assignments = 0
 
     # -- engines coming and going
 
@@ -132,6 +134,8 @@ class TaskScheduler:
             slot = self.policy.choose(candidates)
             task = self.queue.popleft()
             slot.outstanding[task.msg_id] = task
+            self._assignments += 1
+            slot.last_assigned = self._assignments
             send_frames(self.engine_side, [slot.uuid, task.client_id, *task.frames])
             self.events(work_pb2.TaskEvent.ASSIGNED, task.header, task.client_id, slot.uuid)
 

@@ -19,6 +19,7 @@ class EngineSlot(Protocol):
     engine_id: int
     outstanding: dict
     completed: int
+    last_assigned: int
 
 
 class Policy(Protocol):
@@ -40,10 +41,10 @@ class PlainRandom:
 
 
 class LeastRecentlyUsed:
-    """The engine that has completed the fewest tasks: spreads work evenly over time."""
+    """The engine that got a task longest ago: round robin among engines with room."""
 
     def choose(self, candidates: Sequence[EngineSlot]) -> EngineSlot:
-        return min(candidates, key=lambda slot: (slot.completed + len(slot.outstanding), slot.engine_id))
+        return min(candidates, key=lambda slot: (slot.last_assigned, slot.engine_id))
 
 
 class UnknownPolicy(LookupError):
