@@ -1,6 +1,7 @@
 """The hub process's behaviour on real sockets."""
 
 import pytest
+import structlog
 import zmq
 
 from ipcluster.protocol import header_pb2
@@ -52,10 +53,13 @@ def test_bad_signature_is_dropped_without_answer(harness):
 
     socket = harness.dealer()
     intruder = Session(b"wrong-key")
-    intruder.send(socket, intruder.header(MT.CONNECTION_REQUEST), reg.ConnectionRequest())
-    assert not socket.poll(300)
-    reply = harness.request(socket, MT.CONNECTION_REQUEST, reg.ConnectionRequest())
+    with structlog.testing.capture_logs() as logs:
+        intruder.send(socket, intruder.header(MT.CONNECTION_REQUEST), reg.ConnectionRequest())
+        reply = harness.request(socket, MT.CONNECTION_REQUEST, reg.ConnectionRequest())  # served in order, after it
+    dropped = [entry for entry in logs if entry["event"] == "dropped message"]
+    assert [{"reason": "invalid signature", "event": "dropped message", "log_level": "warning"}] == dropped
     assert MT.CONNECTION_REPLY == reply.header.msg_type
+    assert not socket.poll(0)  # and the forged request got no answer
 
 
 def test_other_protocol_version_gets_a_clear_error(harness):

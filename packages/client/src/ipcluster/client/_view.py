@@ -53,6 +53,23 @@ class View(ABC):
     def _send_apply(self, content: work_pb2.ApplyRequest, frames: list, label: str) -> AsyncResult:
         """Send one apply request per target the view stands for."""
 
+    def _blocking(self, block: bool | None) -> bool:
+        return self.block if block is None else block
+
+    def _send_map(self, function: Callable, sequences: Sequence[Sequence], bounds: Sequence[int],
+                  engine_ids: Sequence[int | None]) -> AsyncMapResult:
+        """One map chunk per pair of consecutive `bounds`, sent to the matching engine (None: any).
+
+        The function is pickled once for the whole map.
+        """
+        wrapped = serialize(function)
+        content = work_pb2.ApplyRequest(function_buffers=len(wrapped) - 1, map=True)
+        children = []
+        for engine_id, start, stop in zip(engine_ids, bounds, bounds[1:], strict=False):
+            chunks = tuple(list(sequence[start:stop]) for sequence in sequences)
+            children.append(self._send(MT.APPLY_REQUEST, content, [*wrapped, *serialize((chunks, {}))], engine_id))
+        return AsyncMapResult(children, label=getattr(function, "__name__", "map"))
+
     def _send(self, msg_type: int, content, frames: list, engine_id: int | None) -> TaskFuture:
         header = self.client.session.header(msg_type, engine_id=-1 if engine_id is None else engine_id)
         return self.client.send(self.channel, header, content, frames, engine_id)
@@ -81,14 +98,14 @@ class DirectView(View):
         request = work_pb2.ExecuteRequest(code=code, silent=silent)
         children = [self._send(MT.EXECUTE_REQUEST, request, [], engine_id) for engine_id in targets]
         result = AsyncResult(children, single=self._single, label="execute")
-        if self.block if block is None else block:
+        if self._blocking(block):
             result.get()
         return result
 
     def push(self, namespace: dict[str, Any], block: bool | None = None) -> AsyncResult | None:
         """Set names in each engine's namespace."""
         result = self.apply_async(push_namespace, namespace)
-        if self.block if block is None else block:
+        if self._blocking(block):
             result.get()
             return None
         return result
@@ -96,20 +113,14 @@ class DirectView(View):
     def pull(self, names: str | Sequence[str], block: bool | None = None) -> Any:
         """Get names from each engine's namespace."""
         result = self.apply_async(pull_names, names if isinstance(names, str) else list(names))
-        return result.get() if (self.block if block is None else block) else result
+        return result.get() if self._blocking(block) else result
 
     def map_async(self, function: Callable, *sequences: Sequence, **flags: Any) -> AsyncMapResult:
         """One contiguous chunk of the sequences per engine, results in order."""
         targets = self.client.resolve_targets(self.targets)
         length = min(len(sequence) for sequence in sequences)
         bounds = [length * i // len(targets) for i in range(len(targets) + 1)]
-        wrapped = serialize(function)
-        content = work_pb2.ApplyRequest(function_buffers=len(wrapped) - 1, map=True)
-        children = []
-        for engine_id, start, stop in zip(targets, bounds, bounds[1:], strict=False):
-            chunks = tuple(list(sequence[start:stop]) for sequence in sequences)
-            children.append(self._send(MT.APPLY_REQUEST, content, [*wrapped, *serialize((chunks, {}))], engine_id))
-        return AsyncMapResult(children, label=getattr(function, "__name__", "map"))
+        return self._send_map(function, sequences, bounds, targets)
 
 
 class LoadBalancedView(View):
@@ -127,10 +138,5 @@ class LoadBalancedView(View):
                   ) -> AsyncMapResult:
         """One task per `chunksize` items; results in submission order."""
         length = min(len(sequence) for sequence in sequences)
-        wrapped = serialize(function)
-        content = work_pb2.ApplyRequest(function_buffers=len(wrapped) - 1, map=True)
-        children = []
-        for start in range(0, length, chunksize):
-            chunks = tuple(list(sequence[start:start + chunksize]) for sequence in sequences)
-            children.append(self._send(MT.APPLY_REQUEST, content, [*wrapped, *serialize((chunks, {}))], None))
-        return AsyncMapResult(children, label=getattr(function, "__name__", "map"))
+        bounds = [*range(0, length, chunksize), length]
+        return self._send_map(function, sequences, bounds, [None] * (len(bounds) - 1))

@@ -24,9 +24,7 @@ from ipcluster.protocol import (
     NO_ENGINE,
     Loop,
     Message,
-    ProtocolVersionError,
     Session,
-    SignatureError,
     header_pb2,
     url,
 )
@@ -108,7 +106,7 @@ class Engine:
             )
         try:
             msg = self.session.unpack(self.hub.recv_multipart(copy=False))
-        except (SignatureError, ProtocolVersionError) as exc:
+        except ValueError as exc:  # a bad signature or another protocol version
             raise RegistrationError(f"the controller at {address} sent a message this engine rejects: {exc}") from None
         if msg.header.msg_type == MT.HUB_ERROR_REPLY:
             raise RegistrationError(f"the controller at {address} refused: {msg.content(reg.HubErrorReply).error}")
@@ -171,7 +169,7 @@ class Engine:
     def _on_request(self, socket: zmq.Socket, frames: list[zmq.Frame]) -> None:
         try:
             msg = self.session.unpack(frames)
-        except (SignatureError, ProtocolVersionError, ValueError) as exc:
+        except ValueError as exc:
             self.log.warning("dropped message", reason=str(exc))
             return
         msg_type = msg.header.msg_type

@@ -20,7 +20,6 @@ from ipcluster.protocol import (
     Message,
     ProtocolVersionError,
     Session,
-    SignatureError,
     header_pb2,
     parse,
     split_idents,
@@ -102,7 +101,7 @@ class Hub:
             idents, _ = split_idents(frames)
             self._reply_error(idents, "", str(exc))
             return
-        except (SignatureError, ValueError) as exc:
+        except ValueError as exc:
             self.log.warning("dropped message", reason=str(exc))
             return
         handler = self._handlers.get(msg.header.msg_type)
@@ -193,7 +192,7 @@ class Hub:
     def _on_task_event(self, frames: list[zmq.Frame]) -> None:
         try:
             batch = self.session.unpack(frames).content(work.TaskEvents)
-        except (SignatureError, ProtocolVersionError, ValueError) as exc:
+        except ValueError as exc:
             self.log.warning("dropped task events", reason=str(exc))
             return
         for event in batch.events:
