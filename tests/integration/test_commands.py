@@ -125,3 +125,30 @@ def test_reuse_lets_the_engine_start_first(background, ipython_dir):
     assert (spec["ports"], spec["key"]) == (again["ports"], again["key"])
     assert 0 == background.stop(engine)
     assert 0 == background.stop(controller)
+
+
+def test_ipcluster_engines_adds_engines_to_a_running_controller(background, ipython_dir):
+    """`ipcluster engines -n 2` starts two more engines for the profile's controller."""
+    controller = background.start("ipcluster.launchers.controller")
+    engines = background.start(CLUSTER, "engines", "-n", "2")
+    with connect(ipython_dir, 2) as rc:
+        assert [0, 1] == rc.ids
+    assert 0 == background.stop(engines)
+    assert 0 == background.stop(controller)
+
+
+def test_engine_exits_when_the_controller_goes_silent(background, ipython_dir):
+    """An engine that stops hearing heartbeats exits with one line naming the controller."""
+    controller = background.start("ipcluster.launchers.controller", "--ping=100")
+    connect(ipython_dir, 0).close()
+    engine = subprocess.Popen([sys.executable, "-m", "ipcluster.engine", "--IPEngineApp.max_heartbeat_misses=5"],
+                              env=background.env, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    background.processes.append(engine)
+    connect(ipython_dir, 1).close()
+    root = psutil.Process(controller.pid)
+    kill_all([*root.children(recursive=True), root])
+    _, stderr = engine.communicate(timeout=30)
+    assert 1 == engine.returncode
+    lines = [line for line in stderr.splitlines() if line.startswith("ipengine:")]
+    assert 1 == len(lines)
+    assert "no heartbeat from the controller at tcp://127.0.0.1:" in lines[0]

@@ -54,7 +54,7 @@ class IPEngineApp(BaseParallelApplication):
             engine.run()
         finally:
             engine.close()
-        return 0
+        return engine.exit_code
 
     def _connection_info(self) -> dict:
         path = Path(self.url_file) if self.url_file else self.profile_path.security / ENGINE_FILE

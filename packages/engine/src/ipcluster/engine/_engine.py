@@ -56,6 +56,7 @@ class Engine:
         self._last_ping = time.monotonic()
         self._iopub_lock = threading.Lock()
         self._current_parent = ""
+        self.exit_code = 0  # 1 when the controller was lost or gave up on this engine
 
         self.hub = self._socket(zmq.DEALER, "registration")
         self.mux = self._socket(zmq.DEALER, "mux")
@@ -150,6 +151,7 @@ class Engine:
         if event is not None and event.kind == reg.EngineEvent.UNREGISTERED and event.engine.uuid == self.uuid:
             self.log.error("the controller unregistered this engine; exiting", reason=event.reason)
             self.engine_id = NO_ENGINE  # nothing to unregister on the way out
+            self.exit_code = 1
             self.loop.stop()
 
     def _on_ping(self, frames: list[zmq.Frame]) -> None:
@@ -162,6 +164,7 @@ class Engine:
                            controller=url(self.info, "hb_ping"))
             print(f"ipengine: no heartbeat from the controller at {url(self.info, 'hb_ping')} for "
                   f"{silent:.0f} s; exiting", file=sys.__stderr__)
+            self.exit_code = 1
             self.loop.stop()
 
     # -- requests
@@ -209,6 +212,7 @@ class Engine:
         header = self.session.header(reply_type, parent_id=msg.header.msg_id, engine_id=self.engine_id, status=status)
         self.session.send(socket, header, reply, result, idents=msg.idents)
         self._current_parent = ""
+        self.exit_code = 0  # 1 when the controller was lost or gave up on this engine
 
     def _control(self, socket: zmq.Socket, msg: Message) -> None:
         try:
