@@ -7,6 +7,7 @@ request can interleave without a future being lost.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -21,6 +22,7 @@ from ipcluster.protocol import registry_pb2 as reg
 from ipcluster.protocol import work_pb2 as work
 
 MT = header_pb2.MsgType
+log = logging.getLogger(__name__)
 TASK_REPLIES = {MT.APPLY_REPLY, MT.EXECUTE_REPLY}
 
 
@@ -73,8 +75,9 @@ class Inbox:
             for future in list(self.hub_requests.values()):
                 fail(future, exc)
             return
-        except ValueError:
-            return  # unsigned, replayed or truncated: not from our controller
+        except ValueError as exc:  # unsigned, replayed or truncated: not from our controller
+            log.warning("ipcluster client dropped a message on %s: %s", channel, exc)
+            return
         try:
             self._dispatch(channel, msg)
         except MalformedMessage:
