@@ -143,8 +143,15 @@ class Client:
         return self._control(work.ControlRequest.CLEAR, targets, block)
 
     def shutdown(self, targets: int | list[int] | str | None = None, block: bool = True) -> AsyncResult:
-        """Stop the target engines; they unregister and exit."""
-        return self._control(work.ControlRequest.SHUTDOWN, targets, block)
+        """Stop the target engines; they unregister and exit.
+
+        An engine's departure may be announced before its reply arrives, which
+        fails its future with EngineError: here that is the success asked for.
+        """
+        result = self._control(work.ControlRequest.SHUTDOWN, targets, block=False)
+        if block and not result.wait(self.timeout):
+            raise TimeoutError(f"engines did not confirm shutdown within {self.timeout:g} s")
+        return result
 
     def _control(self, action: int, targets: int | list[int] | str | None, block: bool) -> AsyncResult:
         request = work.ControlRequest(action=action)
