@@ -107,11 +107,11 @@ class Engine:
             )
         try:
             msg = self.session.unpack(self.hub.recv_multipart(copy=False))
-        except ValueError as exc:  # a bad signature or another protocol version
+            if msg.header.msg_type == MT.HUB_ERROR_REPLY:
+                raise RegistrationError(f"the controller at {address} refused: {msg.content(reg.HubErrorReply).error}")
+            reply = msg.content(reg.RegistrationReply)
+        except ValueError as exc:  # a bad signature, another protocol version, an unreadable reply
             raise RegistrationError(f"the controller at {address} sent a message this engine rejects: {exc}") from None
-        if msg.header.msg_type == MT.HUB_ERROR_REPLY:
-            raise RegistrationError(f"the controller at {address} refused: {msg.content(reg.HubErrorReply).error}")
-        reply = msg.content(reg.RegistrationReply)
         if not reply.ok:
             raise RegistrationError(f"the controller at {address} refused this engine: {reply.error}")
         self.engine_id = reply.engine_id
