@@ -114,6 +114,8 @@ class Inbox:
             )
             if reply.HasField("error"):
                 error = reply.error
+                if reply.engine_died:  # the scheduler's word may arrive before the hub's event
+                    self._engine_gone(error.engine_id, reply.engine_uuid, error.evalue)
                 fail(future, error_from_reply(error.ename, error.evalue, error.traceback, error.engine_id))
                 return
             value = deserialize(msg.buffers) if msg.buffers else None
@@ -142,12 +144,17 @@ class Inbox:
         engine = event.engine
         if event.kind == reg.EngineEvent.REGISTERED:
             self._set_engines([engine])
-            return
+        else:
+            self._engine_gone(engine.engine_id, engine.uuid, event.reason)
+
+    def _engine_gone(self, engine_id: int, uuid: str, reason: str) -> None:
+        """Forget an engine and fail what waits on it; the hub's event and the scheduler's reply race."""
         with self.engines_changed:
-            self.engines.pop(engine.engine_id, None)
+            if self.engines.get(engine_id) == uuid:
+                del self.engines[engine_id]
             self.engines_changed.notify_all()
-        for msg_id in list(self.pending_by_engine.pop(engine.uuid, ())):
+        for msg_id in list(self.pending_by_engine.pop(uuid, ())):
             future = self.pending.pop(msg_id, None)
             if future is not None:
-                future.metadata.update(engine_id=engine.engine_id, status="error", received=time.time())
-                fail(future, EngineError(f"engine {engine.engine_id} died: {event.reason}"))
+                future.metadata.update(engine_id=engine_id, status="error", received=time.time())
+                fail(future, EngineError(f"engine {engine_id} died: {reason}"))

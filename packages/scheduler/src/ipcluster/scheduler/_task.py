@@ -144,7 +144,9 @@ class TaskScheduler:
         header = self.session.header(
             MT.APPLY_REPLY, parent_id=task.msg_id, engine_id=slot.engine_id, status=header_pb2.ERROR
         )
-        reply = work_pb2.TaskReply(error=error, engine_id=slot.engine_id, engine_uuid=slot.uuid.decode())
+        reply = work_pb2.TaskReply(
+            error=error, engine_id=slot.engine_id, engine_uuid=slot.uuid.decode(), engine_died=True
+        )
         frames = self.session.frames(header, reply)
         send_frames(self.client_side, [task.client_id, *frames])
         self.events(work_pb2.TaskEvent.FINISHED, frames[2], task.client_id, slot.uuid)

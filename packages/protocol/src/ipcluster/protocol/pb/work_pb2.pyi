@@ -47,7 +47,7 @@ class RemoteErrorInfo(_message.Message):
     def __init__(self, ename: _Optional[str] = ..., evalue: _Optional[str] = ..., traceback: _Optional[_Iterable[str]] = ..., engine_id: _Optional[int] = ...) -> None: ...
 
 class TaskReply(_message.Message):
-    __slots__ = ("error", "started", "completed", "stdout", "stderr", "engine_id", "engine_uuid")
+    __slots__ = ("error", "started", "completed", "stdout", "stderr", "engine_id", "engine_uuid", "engine_died")
     ERROR_FIELD_NUMBER: _ClassVar[int]
     STARTED_FIELD_NUMBER: _ClassVar[int]
     COMPLETED_FIELD_NUMBER: _ClassVar[int]
@@ -55,6 +55,7 @@ class TaskReply(_message.Message):
     STDERR_FIELD_NUMBER: _ClassVar[int]
     ENGINE_ID_FIELD_NUMBER: _ClassVar[int]
     ENGINE_UUID_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_DIED_FIELD_NUMBER: _ClassVar[int]
     error: RemoteErrorInfo
     started: float
     completed: float
@@ -62,7 +63,8 @@ class TaskReply(_message.Message):
     stderr: str
     engine_id: int
     engine_uuid: str
-    def __init__(self, error: _Optional[_Union[RemoteErrorInfo, _Mapping]] = ..., started: _Optional[float] = ..., completed: _Optional[float] = ..., stdout: _Optional[str] = ..., stderr: _Optional[str] = ..., engine_id: _Optional[int] = ..., engine_uuid: _Optional[str] = ...) -> None: ...
+    engine_died: bool
+    def __init__(self, error: _Optional[_Union[RemoteErrorInfo, _Mapping]] = ..., started: _Optional[float] = ..., completed: _Optional[float] = ..., stdout: _Optional[str] = ..., stderr: _Optional[str] = ..., engine_id: _Optional[int] = ..., engine_uuid: _Optional[str] = ..., engine_died: _Optional[bool] = ...) -> None: ...
 
 class ControlRequest(_message.Message):
     __slots__ = ("action",)
