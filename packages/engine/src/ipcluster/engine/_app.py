@@ -44,13 +44,13 @@ class IPEngineApp(BaseParallelApplication):
         info = self._connection_info()
         engine = Engine(info, self.slog, timeout=self.timeout, max_heartbeat_misses=self.max_heartbeat_misses,
                         requested_id=self.id)
+        engine.loop.stop_on_signals()  # before registering: a SIGTERM once visible must be a clean stop
         try:
             try:
                 engine.register()
             except RegistrationError as exc:
                 raise UsageError(str(exc)) from None
             self._run_startup(engine)
-            engine.loop.stop_on_signals()
             engine.run()
         finally:
             engine.close()
