@@ -17,6 +17,21 @@ from ipcluster.client import Client
 ENGINE_WAIT = 60
 
 
+def alive(process: psutil.Process) -> bool:
+    """Running and not a zombie; a process may exit between any two questions asked of it."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def command_line(process: psutil.Process) -> str:
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return f"pid {process.pid} (exited)"
+
+
 def processes_of(ipython_dir: Path) -> list[psutil.Process]:
     """Every process started for this IPYTHONDIR: by command line or by environment."""
     marker = str(ipython_dir)
@@ -80,7 +95,6 @@ class Cluster:
 
     def cleanup(self) -> list[str]:
         """Stop everything; returns the command lines of processes that had to be killed."""
-        leftovers = []
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -88,10 +102,6 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 pass
         remaining = processes_of(self.ipython_dir)
-        for process in remaining:
-            try:
-                leftovers.append(" ".join(process.cmdline()))
-            except psutil.Error:
-                pass
+        leftovers = [command_line(process) for process in remaining if alive(process)]
         kill_all(remaining)
         return leftovers

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from clusters import Cluster, kill_all, processes_of
+from clusters import Cluster, alive, command_line, kill_all, processes_of
 
 from ipcluster.client import Client
 
@@ -21,7 +21,7 @@ def no_leftovers(ipython_dir: Path) -> Iterator[None]:
     """Fail the test if any process of its IPYTHONDIR outlives it (and kill those)."""
     yield
     leftovers = processes_of(ipython_dir)
-    names = [" ".join(p.cmdline()) for p in leftovers if p.is_running()]
+    names = [command_line(p) for p in leftovers if alive(p)]
     kill_all(leftovers)
     assert [] == names, "processes left behind"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from clusters import kill_all, processes_of, run
+from clusters import alive, kill_all, processes_of, run
 
 from ipcluster.client import Client
 
@@ -44,7 +44,7 @@ def test_daemonized_cluster_starts_runs_and_stops_completely(env, ipython_dir):
     assert "already running" in again.stderr
     stopped = run([CLUSTER, "stop"], env)
     assert 0 == stopped.returncode, stopped.stderr
-    assert [] == [p for p in processes_of(ipython_dir) if p.status() != psutil.STATUS_ZOMBIE]
+    assert [] == [p for p in processes_of(ipython_dir) if alive(p)]
     assert not pid_file.exists()
 
 
@@ -90,7 +90,15 @@ class Background:
         return process.wait(30)
 
     def cleanup(self) -> None:
-        kill_all([psutil.Process(p.pid) for p in self.processes if p.poll() is None])
+        running = []
+        for process in self.processes:
+            if process.poll() is not None:
+                continue
+            try:
+                running.append(psutil.Process(process.pid))
+            except psutil.NoSuchProcess:
+                continue
+        kill_all(running)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import time
 
 import psutil
 import pytest
-from clusters import run, wait_until
+from clusters import alive, run, wait_until
 
 from ipcluster.client import Client, EngineError, RemoteError, interactive
 from ipcluster.protocol import free_ports
@@ -114,8 +114,7 @@ def test_engine_the_hub_declared_dead_exits_when_it_wakes(make_cluster):
             wait_until(lambda: 1 not in rc.ids, DETECTION_LIMIT, "the frozen engine to be unregistered")
         finally:
             frozen.resume()
-        wait_until(lambda: not frozen.is_running() or frozen.status() == psutil.STATUS_ZOMBIE,
-                   DETECTION_LIMIT, "the unregistered engine to exit")
+        wait_until(lambda: not alive(frozen), DETECTION_LIMIT, "the unregistered engine to exit")
         assert [0] == rc.ids
 
 
@@ -131,6 +130,5 @@ def test_clear_and_shutdown_over_the_control_queue(make_cluster):
         pid = rc[1].apply_async(os.getpid).get(timeout=10)
         engine = psutil.Process(pid)
         rc.shutdown(targets=1)
-        wait_until(lambda: not engine.is_running() or engine.status() == psutil.STATUS_ZOMBIE, 30,
-                   "engine 1 to exit")
+        wait_until(lambda: not alive(engine), 30, "engine 1 to exit")
         wait_until(lambda: 1 not in rc.ids, 10, "engine 1 to leave")
