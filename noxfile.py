@@ -20,7 +20,7 @@ GRPC_TOOLS = "grpcio-tools==1.85.1"
 TEST_TOOLS = ["pytest>=8", "pytest-timeout>=2.3", "numpy>=1.26", "psutil>=5.9"]
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "unit", "integration"]
+nox.options.sessions = ["lint", "typecheck", "unit", "integration"]
 
 
 def local_dependencies(name: str, seen: set[str] | None = None) -> list[str]:
@@ -49,6 +49,14 @@ def lint(session: nox.Session) -> None:
     """ruff over everything except generated code."""
     session.install("ruff>=0.6")
     session.run("ruff", "check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy over every package's source, configured in the root pyproject.toml."""
+    install_packages(session, *PACKAGES)
+    session.install("mypy>=1.11", "types-protobuf>=5")
+    session.run("mypy", *session.posargs)
 
 
 @nox.session

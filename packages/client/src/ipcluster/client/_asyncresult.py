@@ -81,7 +81,7 @@ class AsyncResult:
     result = get
 
     def _collect(self) -> Any:
-        errors = [child.exception() for child in self._children if child.done() and child.exception() is not None]
+        errors = [error for child in self._children if child.done() and (error := child.exception()) is not None]
         if errors:
             if self._single or (len(errors) == 1 and len(self._children) == 1):
                 raise errors[0]

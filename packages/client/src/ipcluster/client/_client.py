@@ -118,7 +118,14 @@ class Client:
         return LoadBalancedView(self, targets)
 
     def resolve_targets(self, targets: int | list[int] | str | None) -> list[int]:
-        ids = self.ids if targets in (None, "all") else [targets] if isinstance(targets, int) else list(targets)
+        if targets is None or targets == "all":
+            ids = self.ids
+        elif isinstance(targets, int):
+            ids = [targets]
+        elif isinstance(targets, str):
+            raise ValueError(f"targets={targets!r}: give an engine id, a list of ids or 'all'")
+        else:
+            ids = list(targets)
         if not ids:
             raise NoEnginesRegistered("no engines are registered: start some with `ipcluster start -n N`")
         for engine_id in ids:
@@ -153,7 +160,9 @@ class Client:
             raise TimeoutError(f"engines did not confirm shutdown within {self.timeout:g} s")
         return result
 
-    def _control(self, action: int, targets: int | list[int] | str | None, block: bool) -> AsyncResult:
+    def _control(
+        self, action: work.ControlRequest.Action, targets: int | list[int] | str | None, block: bool
+    ) -> AsyncResult:
         request = work.ControlRequest(action=action)
         futures = [self.send("control", self.session.header(MT.CONTROL_REQUEST, engine_id=engine_id), request, [],
                              engine_id) for engine_id in self.resolve_targets(targets)]
@@ -172,7 +181,7 @@ class Client:
         status["unassigned"] = reply.unassigned
         return status
 
-    def _hub_request(self, msg_type: int, content, reply_cls):
+    def _hub_request(self, msg_type: MT, content, reply_cls):
         header = self.session.header(msg_type)
         future: Future = Future()
         self._inbox.hub_requests[header.msg_id] = future

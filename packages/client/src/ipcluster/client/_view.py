@@ -70,7 +70,7 @@ class View(ABC):
             children.append(self._send(MT.APPLY_REQUEST, content, [*wrapped, *serialize((chunks, {}))], engine_id))
         return AsyncMapResult(children, label=getattr(function, "__name__", "map"))
 
-    def _send(self, msg_type: int, content, frames: list, engine_id: int | None) -> TaskFuture:
+    def _send(self, msg_type: MT, content, frames: list, engine_id: int | None) -> TaskFuture:
         header = self.client.session.header(msg_type, engine_id=-1 if engine_id is None else engine_id)
         return self.client.send(self.channel, header, content, frames, engine_id)
 

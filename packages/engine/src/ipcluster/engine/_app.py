@@ -40,7 +40,7 @@ class IPEngineApp(BaseParallelApplication):
     }
     flags = COMMON_FLAGS
 
-    def start(self) -> int:
+    def run(self) -> int:
         info = self._connection_info()
         engine = Engine(info, self.slog, timeout=self.timeout, max_heartbeat_misses=self.max_heartbeat_misses,
                         requested_id=self.id)

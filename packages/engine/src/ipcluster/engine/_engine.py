@@ -100,7 +100,7 @@ class Engine:
         )
         self.session.send(self.hub, self.session.header(MT.REGISTRATION_REQUEST), request)
         address = url(self.info, "registration")
-        if not self.hub.poll(self.timeout * 1000):
+        if not self.hub.poll(int(self.timeout * 1000)):
             raise RegistrationError(
                 f"no answer from the controller at {address} within {self.timeout:g} s: "
                 "is it running and reachable from this host? (raise --timeout if it is slow to start)"
@@ -185,7 +185,7 @@ class Engine:
         else:
             self.log.warning("unexpected message", msg_type=MT.Name(msg_type))
 
-    def _run_task(self, socket: zmq.Socket, msg: Message, reply_type: int) -> None:
+    def _run_task(self, socket: zmq.Socket, msg: Message, reply_type: MT) -> None:
         self._current_parent = msg.header.msg_id
         started = time.time()
         result: list = []

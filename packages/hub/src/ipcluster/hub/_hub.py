@@ -123,7 +123,7 @@ class Hub:
             return False
         return True
 
-    def _reply(self, msg: Message, msg_type: int, content) -> None:
+    def _reply(self, msg: Message, msg_type: MT, content) -> None:
         self._send(msg.idents, self.session.header(msg_type, parent_id=msg.header.msg_id), content)
 
     def _reply_error(self, idents: list[bytes], parent_id: str, error: str) -> None:

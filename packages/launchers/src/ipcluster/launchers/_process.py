@@ -38,7 +38,7 @@ class LocalProcess:
         return self.process.poll() if self.process else None
 
     def signal(self, signum: int) -> None:
-        if self.running:
+        if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signum)
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -48,13 +48,13 @@ class LocalProcess:
 
 def stop_all(processes: Sequence[LocalProcess], timeout: float) -> None:
     """SIGTERM every process, wait for all against one deadline, SIGKILL the rest."""
-    running = [p for p in processes if p.running]
+    running = [p.process for p in processes if p.process is not None and p.process.poll() is None]
     for process in running:
-        process.signal(signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + timeout
     for process in running:
         try:
-            process.process.wait(max(0.0, deadline - time.monotonic()))
+            process.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            process.process.kill()
-            process.process.wait()
+            process.kill()
+            process.wait()

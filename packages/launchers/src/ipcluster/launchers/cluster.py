@@ -50,7 +50,7 @@ class IPClusterEngines(BaseParallelApplication):
     def pid_file(self):
         return self.profile_path.pid / f"{self.pid_name}.pid"
 
-    def start(self) -> int:
+    def run(self) -> int:
         existing = read_pid_file(self.pid_file)
         if existing and pid_alive(existing["pid"]):
             print(f"ipcluster: already running for profile {self.profile_path.name!r} (pid {existing['pid']}); "
@@ -162,7 +162,7 @@ class IPClusterStop(BaseParallelApplication):
     aliases = {**COMMON_ALIASES, "signal": "IPClusterStop.signal"}
     flags = COMMON_FLAGS
 
-    def start(self) -> int:
+    def run(self) -> int:
         pid_file = self.profile_path.pid / "ipcluster.pid"
         data = read_pid_file(pid_file)
         if data is None:

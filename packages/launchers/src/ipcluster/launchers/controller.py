@@ -64,7 +64,7 @@ class IPControllerApp(BaseParallelApplication):
         "reuse": ({"IPControllerApp": {"reuse_files": True}}, "reuse the previous connection files' ports and key"),
     }
 
-    def start(self) -> int:
+    def run(self) -> int:
         self._check_scheme()
         spec = self._spec()
         security = self.profile_path.security

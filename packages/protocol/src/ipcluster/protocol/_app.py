@@ -91,6 +91,10 @@ class BaseParallelApplication(Application):
                         translated[new][trait] = value
         return translated
 
+    def run(self) -> int:
+        """Do the command's work; returns the exit code (traitlets' `start` returns nothing)."""
+        raise NotImplementedError(f"{type(self).__name__} must define run()")
+
     def fail(self, message: str, code: int = 1) -> int:
         print(f"{self.name}: {message}", file=sys.stderr)
         return code
@@ -101,7 +105,7 @@ def run_app(app_class: type[BaseParallelApplication], argv: list[str] | None = N
     app = app_class()
     try:
         app.initialize(argv)
-        return app.start() or 0
+        return app.run()
     except UsageError as exc:
         return app.fail(str(exc))
     except KeyboardInterrupt:

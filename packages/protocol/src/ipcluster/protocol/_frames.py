@@ -37,7 +37,7 @@ def recv_frames(socket: zmq.Socket) -> list[zmq.Frame]:
 
 
 def readable(socket: zmq.Socket) -> bool:
-    return bool(socket.getsockopt(_EVENTS) & _POLLIN)
+    return bool(int(socket.getsockopt(_EVENTS)) & _POLLIN)
 
 
 def drain(socket: zmq.Socket, handler: Callable[[list[zmq.Frame]], None], limit: int) -> None:

@@ -31,7 +31,7 @@ class _Tee:
         if self._console is not None:
             extras = " ".join(f"{k}={v}" for k, v in event.items()
                               if k not in ("event", "component", "level", "timestamp", "pid"))
-            self._console.write(f"[{event.get('component')}] {event.get('level', '').upper()} "
+            self._console.write(f"[{event.get('component')}] {str(event.get('level', '')).upper()} "
                                 f"{event.get('event')} {extras}".rstrip() + "\n")
             self._console.flush()
 

@@ -40,7 +40,7 @@ def serialize(obj: Any) -> list:
     """Pickle `obj`; returns ``[pickle, buffer...]`` ready to send as frames."""
     if _is_plain(obj):
         return [pickle.dumps(obj, protocol=PICKLE_PROTOCOL)]
-    buffers: list[pickle.PickleBuffer] = []
+    buffers: list[memoryview] = []
 
     def keep_large(buffer: pickle.PickleBuffer) -> bool:
         try:

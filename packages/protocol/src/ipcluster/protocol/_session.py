@@ -67,7 +67,7 @@ class Message:
     idents: list[bytes]
     header: Header
     content_bytes: bytes
-    buffers: list[zmq.Frame]
+    buffers: list[zmq.Frame | bytes]
 
     def content(self, cls: type[P]) -> P:
         """Parse the content frame as `cls` (callers know the type from the header)."""
@@ -76,7 +76,7 @@ class Message:
 
 def split_idents(frames: Sequence[zmq.Frame | bytes]) -> tuple[list[bytes], int]:
     """Return the routing ids before the delimiter and the delimiter's index."""
-    idents = []
+    idents: list[bytes] = []
     for index, frame in enumerate(frames):
         data = frame.bytes if isinstance(frame, zmq.Frame) else frame
         if data.startswith(_DELIM_PREFIX):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from importlib.metadata import entry_points
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 ENTRY_POINT_GROUP = "ipcluster.scheduler_policies"
 
@@ -22,28 +22,31 @@ class EngineSlot(Protocol):
     last_assigned: int
 
 
+Slot = TypeVar("Slot", bound=EngineSlot)
+
+
 class Policy(Protocol):
-    def choose(self, candidates: Sequence[EngineSlot]) -> EngineSlot: ...
+    def choose(self, candidates: Sequence[Slot]) -> Slot: ...
 
 
 class LeastLoad:
     """The engine with the fewest outstanding tasks; the lowest id on a tie."""
 
-    def choose(self, candidates: Sequence[EngineSlot]) -> EngineSlot:
+    def choose(self, candidates: Sequence[Slot]) -> Slot:
         return min(candidates, key=lambda slot: (len(slot.outstanding), slot.engine_id))
 
 
 class PlainRandom:
     """Any engine with room, uniformly at random."""
 
-    def choose(self, candidates: Sequence[EngineSlot]) -> EngineSlot:
+    def choose(self, candidates: Sequence[Slot]) -> Slot:
         return random.choice(list(candidates))
 
 
 class LeastRecentlyUsed:
     """The engine that got a task longest ago: round robin among engines with room."""
 
-    def choose(self, candidates: Sequence[EngineSlot]) -> EngineSlot:
+    def choose(self, candidates: Sequence[Slot]) -> Slot:
         return min(candidates, key=lambda slot: (slot.last_assigned, slot.engine_id))
 
 
