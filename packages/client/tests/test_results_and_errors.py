@@ -42,6 +42,16 @@ def test_single_error_is_raised_as_itself_and_several_as_composite():
         caught.value.raise_exception()
 
 
+def test_composite_error_lists_the_first_ten_and_counts_the_rest():
+    """str() of many failures stays short; every error is still in .elist."""
+    errors = [RemoteError("ValueError", f"bad {i}", [], {"engine_id": i % 2}) for i in range(25)]
+    text = str(CompositeError("one or more exceptions raised on engines", errors))
+    assert "one or more exceptions raised on engines: 25 error(s)" == text.splitlines()[0]
+    assert ["  [engine 0] ValueError: bad 0", "  ... and 15 more, all in .elist"] == [
+        text.splitlines()[1], text.splitlines()[-1]]
+    assert 12 == len(text.splitlines())
+
+
 def test_get_returns_early_when_an_engine_fails():
     """A failure is raised without waiting for the rest of the results."""
     error = RemoteError("ValueError", "bad")

@@ -46,14 +46,18 @@ class EngineError(KernelError):
 class CompositeError(RemoteError):
     """Several engines raised; each error is in `.elist`."""
 
+    shown = 10  # errors listed by str(); a map of 10,000 failing tasks should not print 10,000 lines
+
     def __init__(self, message: str, errors: Sequence[BaseException]):
         self.elist = list(errors)
         self.message = message
         super().__init__("CompositeError", message)
 
     def __str__(self) -> str:
-        lines = [f"{self.message}: {len(self.elist)} engine(s) raised"]
-        lines.extend(f"  {error}" for error in self.elist)
+        lines = [f"{self.message}: {len(self.elist)} error(s)"]
+        lines.extend(f"  {error}" for error in self.elist[: self.shown])
+        if len(self.elist) > self.shown:
+            lines.append(f"  ... and {len(self.elist) - self.shown} more, all in .elist")
         return "\n".join(lines)
 
     def raise_exception(self, index: int = 0) -> None:
