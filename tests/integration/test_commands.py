@@ -90,12 +90,14 @@ class Background:
         return process.wait(30)
 
     def cleanup(self) -> None:
+        """Kill what is still running, with its children (a controller's services included)."""
         running = []
         for process in self.processes:
             if process.poll() is not None:
                 continue
             try:
-                running.append(psutil.Process(process.pid))
+                root = psutil.Process(process.pid)
+                running += [root, *root.children(recursive=True)]
             except psutil.NoSuchProcess:
                 continue
         kill_all(running)
