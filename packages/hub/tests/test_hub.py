@@ -155,3 +155,22 @@ def test_malformed_content_gets_an_error_reply(harness):
     reply = harness.receive(socket)
     assert MT.HUB_ERROR_REPLY == reply.header.msg_type
     assert "malformed RegistrationRequest" in reply.content(reg.HubErrorReply).error
+
+
+
+def test_task_event_with_a_binary_engine_id_is_dropped_and_the_hub_keeps_serving(harness):
+    """A routing id that is not UTF-8 (a peer without our identity) is skipped; the next event is recorded."""
+    push = harness.socket(zmq.PUSH, "hub_events")
+    events = [
+        work.TaskEvent(kind=work.TaskEvent.SUBMITTED, queue=work.DIRECT, client_id=b"c", engine_uuid=engine,
+                       header=harness.session.header(MT.APPLY_REQUEST).SerializeToString())
+        for engine in (b"\xff", b"e")
+    ]
+    harness.session.send(push, harness.session.header(MT.TASK_EVENT), work.TaskEvents(events=events))
+    client = harness.dealer()
+    for _ in range(500):  # the events and the query use different sockets: ask until the events were seen
+        harness.request(client, MT.QUEUE_STATUS_REQUEST, reg.QueueStatusRequest())
+        if harness.hub.statistics()["task_records"]:
+            break
+    assert 1 == harness.hub.statistics()["task_records"]
+    assert harness.thread.is_alive()

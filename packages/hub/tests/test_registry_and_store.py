@@ -69,3 +69,10 @@ def test_load_balanced_record_moves_to_its_engine():
     assert (0, 1) == (store.pending_by_engine[""], store.pending_by_engine["e1"])
     store.finished("m", "e1", 1.0, 1)
     assert (0, 1) == (store.pending_by_engine["e1"], store.completed_by_engine["e1"])
+
+
+def test_ids_stay_within_int32():
+    """After an engine took the top int32 id, automatic ids wrap around to free ones."""
+    registry = EngineRegistry.empty()
+    assert 2**31 - 1 == registry.register(request("b", 2**31 - 1)).engine_id
+    assert 0 == registry.register(request("c")).engine_id

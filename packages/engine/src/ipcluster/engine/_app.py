@@ -27,7 +27,7 @@ class IPEngineApp(BaseParallelApplication):
     max_heartbeat_misses = Integer(50, help="heartbeats missed in a row before the engine gives up").tag(config=True)
     startup_command = Unicode("", help="Python code run in the engine's namespace at start").tag(config=True)
     startup_script = Unicode("", help="a Python file run in the engine's namespace at start").tag(config=True)
-    id = Integer(NO_ENGINE, help="ask the hub for this engine id").tag(config=True)
+    id = Integer(NO_ENGINE, min=NO_ENGINE, max=2**31 - 1, help="ask the hub for this engine id").tag(config=True)
 
     aliases = {
         **COMMON_ALIASES,

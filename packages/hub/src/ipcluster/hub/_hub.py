@@ -16,7 +16,6 @@ from ipcluster.hub._store import TaskRecord, TaskStore
 from ipcluster.protocol import (
     ControllerSpec,
     Loop,
-    MalformedMessage,
     Message,
     ProtocolVersionError,
     Session,
@@ -110,7 +109,8 @@ class Hub:
             return
         try:
             handler(msg)
-        except MalformedMessage as exc:
+        except ValueError as exc:  # MalformedMessage included: signed by a peer, but nonsense
+            self.log.warning("refused request", msg_type=MT.Name(msg.header.msg_type), reason=str(exc))
             self._reply_error(msg.idents, msg.header.msg_id, str(exc))
 
     def _send(self, idents: list[bytes], header, content) -> bool:
@@ -198,12 +198,12 @@ class Hub:
         for event in batch.events:
             try:
                 self._record(event)
-            except MalformedMessage as exc:  # a client's header, passed on unparsed by the scheduler
+            except ValueError as exc:  # a client's header or id, passed on unparsed by the scheduler
                 self.log.warning("dropped task event", reason=str(exc))
 
     def _record(self, event: work.TaskEvent) -> None:
         task_header = parse(header_pb2.Header, event.header)
-        engine_uuid = event.engine_uuid.decode()
+        engine_uuid = event.engine_uuid.decode()  # a peer's routing id: not UTF-8 raises ValueError
         if event.kind == work.TaskEvent.SUBMITTED:
             record = TaskRecord(task_header.msg_id, event.client_id, engine_uuid, event.queue, task_header.date)
             self.store.submitted(record)

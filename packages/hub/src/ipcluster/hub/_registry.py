@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from ipcluster.protocol import registry_pb2
 
+MAX_ENGINE_ID = 2**31 - 1  # engine ids travel as int32
+
 
 class RegistrationRefused(ValueError):
     """An engine cannot be registered (its uuid is already taken)."""
@@ -13,8 +15,13 @@ class RegistrationRefused(ValueError):
 
 @dataclass
 class EngineRegistry:
-    """Assigns engine ids. Ids of engines that left are never reused, so a
-    result can always be traced to the engine that produced it."""
+    """Assigns engine ids.
+
+    Ids only grow (until the int32 range is used up), so within a hub's life a
+    result can be traced to the engine that produced it. An engine may ask for
+    an id (``ipengine --id``, an MPI rank); it gets it when no registered
+    engine holds it, and later automatic ids start above it.
+    """
 
     _by_uuid: dict[str, registry_pb2.EngineInfo]
     _next_id: int = 0
@@ -30,6 +37,8 @@ class EngineRegistry:
         if request.requested_id >= 0 and request.requested_id not in taken:
             engine_id = request.requested_id
         else:
+            if self._next_id > MAX_ENGINE_ID:  # used up: start again from the bottom
+                self._next_id = 0
             while self._next_id in taken:
                 self._next_id += 1
             engine_id = self._next_id
