@@ -31,6 +31,15 @@ def test_answers_from_unknown_hearts_are_ignored():
     assert {} == beats.last_answer
 
 
+def test_an_answer_to_a_beat_not_yet_sent_is_ignored():
+    """A forged pong for a future beat cannot keep a dead engine alive."""
+    beats = Beats(max_misses=1)
+    beats.expect(b"e")
+    beats.answered(b"e", 2**63)
+    beats.next_beat()
+    assert [b"e"] == beats.next_beat()[1]
+
+
 def test_silent_engine_is_reported_to_the_hub():
     """On real sockets: an engine that answers pings, then stops, is reported as a heart failure."""
     ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))

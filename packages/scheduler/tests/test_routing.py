@@ -171,3 +171,4 @@ def test_short_engine_message_is_dropped_by_the_task_scheduler(wiring):
     stranger.send(b"x")
     wiring.pump(wiring.engine_side, scheduler.from_engine)
     assert {} == scheduler.slots
+    assert b"stranger" not in scheduler.connected

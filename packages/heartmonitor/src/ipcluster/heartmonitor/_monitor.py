@@ -32,7 +32,7 @@ class Beats:
         self.last_answer.pop(uuid, None)
 
     def answered(self, uuid: bytes, beat: int) -> None:
-        if uuid in self.last_answer and beat > self.last_answer[uuid]:
+        if uuid in self.last_answer and self.last_answer[uuid] < beat <= self.beat:  # no beats from the future
             self.last_answer[uuid] = beat
 
     def next_beat(self) -> tuple[int, list[bytes]]:

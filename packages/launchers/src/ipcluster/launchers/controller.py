@@ -44,7 +44,7 @@ class IPControllerApp(BaseParallelApplication):
     engine_ssh_server = Unicode("", help="ssh server engines tunnel through").tag(config=True)
     reuse_files = Bool(False, help="reuse the ports and key of the previous run's connection files").tag(config=True)
     scheme_name = Unicode("leastload", help="the load-balancing policy").tag(config=True)
-    hwm = Integer(1, help="tasks an engine may hold before the scheduler waits (0: no limit)").tag(config=True)
+    hwm = Integer(1, min=0, help="tasks an engine may hold before the scheduler waits (0: no limit)").tag(config=True)
     period = Integer(1000, help="heartbeat period in milliseconds").tag(config=True)
     max_heartmonitor_misses = Integer(5, help="missed heartbeats before an engine is declared dead").tag(config=True)
     record_limit = Integer(10000, help="task records kept in memory; the oldest finished go first").tag(config=True)

@@ -179,7 +179,7 @@ class Session:
         delimiter = _bytes(frames[index])
         if delimiter != DELIMITER:
             raise ProtocolVersionError(
-                f"peer speaks protocol {delimiter.decode(errors='replace')}, this process speaks "
+                f"peer speaks protocol {delimiter[:32].decode(errors='replace')}, this process speaks "
                 f"{DELIMITER.decode()}: install matching ipcluster versions on both sides"
             )
         if len(frames) < index + 4:

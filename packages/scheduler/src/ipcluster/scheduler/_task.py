@@ -100,7 +100,7 @@ class TaskScheduler:
         except ValueError as exc:
             self.log.warning("dropped task", reason=str(exc))
             return
-        header_frame = frames[3].bytes
+        header_frame = frames[len(msg.idents) + 2].bytes
         task = Task(msg.header.msg_id, client_id, frames[1:], header_frame)
         self.events(work_pb2.TaskEvent.SUBMITTED, header_frame, client_id, b"")
         self.queue.append(task)
@@ -117,7 +117,7 @@ class TaskScheduler:
             self.connected.add(uuid)
             self._activate(uuid)
             return
-        header_frame = frames[4].bytes
+        header_frame = frames[len(msg.idents) + 2].bytes
         parent_id = msg.header.parent_id
         slot = self.slots.get(uuid)
         if slot is not None and slot.outstanding.pop(parent_id, None) is not None:
