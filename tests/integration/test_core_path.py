@@ -91,6 +91,16 @@ def test_direct_map_partitions_over_engines(rc):
     assert [5, 7, 9] == rc[:].map_sync(lambda a, b: a + b, [1, 2, 3], [4, 5, 6])
 
 
+def test_map_honours_block_and_refuses_unknown_flags(rc):
+    """map(block=True) returns the list; block=False an AsyncMapResult; a flag a view lacks is an error."""
+    assert [0, 1, 2] == rc[:].map(lambda x: x, range(3), block=True)
+    assert [0, 1, 2] == rc.load_balanced_view().map(lambda x: x, range(3), block=False).get(10)
+    with pytest.raises(TypeError, match="chunksize"):
+        rc[:].map(lambda x: x, range(3), chunksize=2)
+    with pytest.raises(ValueError, match="not supported yet"):
+        rc.load_balanced_view(targets=[0, 1])
+
+
 def test_load_balanced_map_and_apply(rc):
     """LoadBalancedView spreads tasks over every engine and returns results in order."""
     view = rc.load_balanced_view()

@@ -132,3 +132,28 @@ def test_clear_and_shutdown_over_the_control_queue(make_cluster):
         rc.shutdown(targets=1)
         wait_until(lambda: not alive(engine), 30, "engine 1 to exit")
         wait_until(lambda: 1 not in rc.ids, 10, "engine 1 to leave")
+
+
+def controller_services(cluster) -> list[psutil.Process]:
+    names = ("ipcluster.hub", "ipcluster.scheduler", "ipcluster.heartmonitor")
+    root = psutil.Process(cluster.process.pid)
+    return [p for p in root.children(recursive=True) if any(name in " ".join(p.cmdline()) for name in names)]
+
+
+def test_a_dead_controller_fails_the_client_instead_of_hanging_it(make_cluster, tmp_path):
+    """SIGKILL of hub, scheduler and heart monitor: pending work and waits fail at once, naming the controller."""
+    cluster = make_cluster(2)
+    with cluster.client() as rc:
+        pid_file = tmp_path / "running.pid"
+        result = rc[0].apply_async(sleeper, 600, str(pid_file))
+        wait_for_file(pid_file)
+        services = controller_services(cluster)
+        assert 3 == len(services)
+        for service in services:
+            service.kill()
+        with pytest.raises(RuntimeError, match="lost the controller at tcp://"):
+            result.get(timeout=DETECTION_LIMIT)
+        with pytest.raises(RuntimeError, match="lost the controller"):
+            rc.wait_for_engines(3, timeout=DETECTION_LIMIT)
+        with pytest.raises(RuntimeError, match="create a new Client"):
+            rc[1].apply_async(sleeper, 0)

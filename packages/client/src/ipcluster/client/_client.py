@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import zmq
 
 from ipcluster.client._asyncresult import AsyncResult, TaskFuture
 from ipcluster.client._errors import EngineError, NoEnginesRegistered
-from ipcluster.client._inbox import Inbox
+from ipcluster.client._inbox import CONTROLLER_WATCH, Inbox
 from ipcluster.client._io import IOThread
 from ipcluster.client._view import DirectView, LoadBalancedView
 from ipcluster.protocol import (
@@ -27,6 +28,8 @@ from ipcluster.protocol import registry_pb2 as reg
 from ipcluster.protocol import work_pb2 as work
 
 MT = header_pb2.MsgType
+HUB_PING_MS = 2000
+HUB_SILENCE_MS = 10000
 
 
 class Client:
@@ -72,6 +75,11 @@ class Client:
             socket.sndhwm = socket.rcvhwm = 0
             socket.connect(url(self.info, channel))
             sockets[channel] = socket
+        # A dead controller must not leave the client waiting: zmq pings the hub, and a dropped
+        # connection (the process died, or its host fell silent for HUB_SILENCE_MS) fails everything.
+        hub = sockets["registration"]
+        hub.heartbeat_ivl, hub.heartbeat_timeout = HUB_PING_MS, HUB_SILENCE_MS
+        sockets[CONTROLLER_WATCH] = hub.get_monitor_socket(zmq.EVENT_DISCONNECTED)
         return sockets
 
     # -- engines
@@ -115,6 +123,9 @@ class Client:
         return DirectView(self, targets)
 
     def load_balanced_view(self, targets: list[int] | None = None) -> LoadBalancedView:
+        if targets is not None:  # silently balancing over every engine would be worse than refusing
+            raise ValueError("load_balanced_view(targets=...) is not supported yet: use rc.load_balanced_view() "
+                             "for every engine, or rc[targets] for a DirectView")
         return LoadBalancedView(self, targets)
 
     def resolve_targets(self, targets: int | list[int] | str | None) -> list[int]:
@@ -184,10 +195,12 @@ class Client:
     def _hub_request(self, msg_type: MT, content, reply_cls):
         header = self.session.header(msg_type)
         future: Future = Future()
-        self._inbox.hub_requests[header.msg_id] = future
+        self._inbox.expect_hub(header.msg_id, future)
         self._io.send("registration", self.session.frames(header, content))
         try:
             return parse(reply_cls, future.result(self.timeout))
+        except RuntimeError as exc:  # failed by fail_everything: closed, or the controller is gone
+            raise RuntimeError(str(exc)) from None
         except TimeoutError:
             raise TimeoutError(
                 f"no answer from the hub at {url(self.info, 'registration')} within {self.timeout:g} s: "
@@ -203,7 +216,8 @@ class Client:
         if self._closed:
             return
         self._closed = True
-        self._io.stop()
+        with contextlib.suppress(RuntimeError):  # the I/O thread already ended (it crashed)
+            self._io.stop()
         self._io.join(timeout=5)
         self._inbox.fail_everything(RuntimeError("closed"))
         self._context.destroy(linger=0)

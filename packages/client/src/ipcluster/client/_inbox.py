@@ -1,6 +1,6 @@
 """What the client's I/O thread does with what arrives: resolve futures, track engines.
 
-Everything here runs on the I/O thread except `expect` and `fail_everything`,
+Everything here runs on the I/O thread except `expect`, `expect_hub` and `fail_everything`,
 which are written so that a reply, an engine's death and the user's next
 request can interleave without a future being lost.
 """
@@ -14,6 +14,7 @@ from collections import defaultdict
 from concurrent.futures import Future, InvalidStateError
 
 import zmq
+from zmq.utils import monitor as zmq_monitor
 
 from ipcluster.client._asyncresult import TaskFuture
 from ipcluster.client._errors import EngineError, error_from_reply
@@ -24,6 +25,8 @@ from ipcluster.protocol import work_pb2 as work
 MT = header_pb2.MsgType
 log = logging.getLogger(__name__)
 TASK_REPLIES = {MT.APPLY_REPLY, MT.EXECUTE_REPLY}
+# The channel of the hub connection's monitor: its events are zmq's, not signed messages.
+CONTROLLER_WATCH = "controller-watch"
 
 
 def fail(future: Future, error: BaseException) -> None:
@@ -48,14 +51,25 @@ class Inbox:
 
     def expect(self, future: TaskFuture) -> None:
         """Register a request's future before it is sent; raises if it could never be answered."""
-        if self.stopped is not None:
-            raise RuntimeError(f"this client is closed ({self.stopped}); create a new Client")
         self.pending[future.msg_id] = future
+        if self.stopped is not None:  # checked after adding, so fail_everything cannot miss the future
+            self._take(future.msg_id)
+            raise self._closed_error()
         if future.engine_uuid:
             self.pending_by_engine[future.engine_uuid].add(future.msg_id)
             if future.engine_uuid not in self.engines.values():  # it left while we were adding
                 self._take(future.msg_id)
                 raise EngineError(f"engine {future.metadata['engine_id']} is no longer registered")
+
+    def _closed_error(self) -> RuntimeError:
+        return RuntimeError(f"this client is closed ({self.stopped}); create a new Client")
+
+    def expect_hub(self, msg_id: str, future: Future) -> None:
+        """Register a hub request's future before it is sent, as `expect` does for tasks."""
+        self.hub_requests[msg_id] = future
+        if self.stopped is not None:
+            del self.hub_requests[msg_id]
+            raise self._closed_error()
 
     def fail_everything(self, error: BaseException) -> None:
         """The I/O thread stopped: nothing pending will ever be answered."""
@@ -69,6 +83,9 @@ class Inbox:
     # -- the I/O thread's side
 
     def receive(self, channel: str, frames: list[zmq.Frame]) -> None:
+        if channel == CONTROLLER_WATCH:
+            self._controller_event(frames)
+            return
         try:
             msg = self.session.unpack(frames)
         except ProtocolVersionError as exc:
@@ -95,6 +112,13 @@ class Inbox:
             self._engine_event(msg.content(reg.EngineEvent))
         elif channel == "registration":
             self._resolve_hub_request(msg)
+
+    def _controller_event(self, frames: list[zmq.Frame]) -> None:
+        """The connection to the hub dropped: the controller died, or its host went silent."""
+        event = zmq_monitor.parse_monitor_message([frame.bytes for frame in frames])
+        if event["event"] == zmq.EVENT_DISCONNECTED:
+            address = event["endpoint"].decode(errors="replace")
+            self.fail_everything(ConnectionError(f"lost the controller at {address}"))
 
     def _take(self, msg_id: str) -> TaskFuture | None:
         future = self.pending.pop(msg_id, None)

@@ -30,6 +30,9 @@ class IOThread(threading.Thread):
         self._on_crash = on_crash
         self._outbox: deque[tuple[str, list]] = deque()
         self._wake = os.eventfd(0, os.EFD_NONBLOCK)
+        # guards the eventfd's closing: a write after it would land in whatever file reuses the number
+        self._wake_lock = threading.Lock()
+        self._wake_closed = False
         # True from a wake-up write until this thread starts emptying the outbox: later
         # senders skip the syscall, which would otherwise hand the GIL back and forth per message
         self._wake_pending = False
@@ -45,11 +48,17 @@ class IOThread(threading.Thread):
         self._outbox.append((channel, frames))
         if not self._wake_pending:
             self._wake_pending = True
-            os.eventfd_write(self._wake, 1)
+            self._wake_up()
 
     def stop(self) -> None:
         self._stopping = True
-        os.eventfd_write(self._wake, 1)
+        self._wake_up()
+
+    def _wake_up(self) -> None:
+        with self._wake_lock:
+            if self._wake_closed:
+                raise RuntimeError("this client is closed; create a new Client")
+            os.eventfd_write(self._wake, 1)
 
     def run(self) -> None:
         try:
@@ -66,7 +75,9 @@ class IOThread(threading.Thread):
         finally:
             for socket in self._sockets.values():
                 socket.close(linger=100)
-            os.close(self._wake)
+            with self._wake_lock:
+                self._wake_closed = True
+                os.close(self._wake)
 
     def _flush_outbox(self) -> None:
         with contextlib.suppress(BlockingIOError):

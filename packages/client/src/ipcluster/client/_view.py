@@ -41,12 +41,12 @@ class View(ABC):
     def map_sync(self, function: Callable, *sequences: Sequence) -> list:
         return self.map_async(function, *sequences).get()
 
-    def map(self, function: Callable, *sequences: Sequence, **flags: Any) -> Any:
+    def map(self, function: Callable, *sequences: Sequence, block: bool | None = None, **flags: Any) -> Any:
         result = self.map_async(function, *sequences, **flags)
-        return result.get() if self.block else result
+        return result.get() if self._blocking(block) else result
 
     @abstractmethod
-    def map_async(self, function: Callable, *sequences: Sequence, **flags: Any) -> AsyncMapResult:
+    def map_async(self, function: Callable, *sequences: Sequence) -> AsyncMapResult:
         """Each view partitions the sequences its own way."""
 
     @abstractmethod
@@ -115,7 +115,7 @@ class DirectView(View):
         result = self.apply_async(pull_names, names if isinstance(names, str) else list(names))
         return result.get() if self._blocking(block) else result
 
-    def map_async(self, function: Callable, *sequences: Sequence, **flags: Any) -> AsyncMapResult:
+    def map_async(self, function: Callable, *sequences: Sequence) -> AsyncMapResult:
         """One contiguous chunk of the sequences per engine, results in order."""
         targets = self.client.resolve_targets(self.targets)
         length = min(len(sequence) for sequence in sequences)
@@ -134,8 +134,7 @@ class LoadBalancedView(View):
     def _send_apply(self, content: work_pb2.ApplyRequest, frames: list, label: str) -> AsyncResult:
         return AsyncResult([self._send(MT.APPLY_REQUEST, content, frames, None)], single=True, label=label)
 
-    def map_async(self, function: Callable, *sequences: Sequence, chunksize: int = 1, **flags: Any
-                  ) -> AsyncMapResult:
+    def map_async(self, function: Callable, *sequences: Sequence, chunksize: int = 1) -> AsyncMapResult:
         """One task per `chunksize` items; results in submission order."""
         length = min(len(sequence) for sequence in sequences)
         bounds = [*range(0, length, chunksize), length]
