@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from ipcluster.engine import Kernel
-from ipcluster.engine._kernel import error_info
+from ipcluster.engine._kernel import error_info, utf8_safe
 from ipcluster.engine._streams import PUBLISH_THRESHOLD, OutStream
 from ipcluster.protocol import deserialize, serialize_apply
 
@@ -92,6 +92,37 @@ def test_error_info_keeps_only_user_frames(kernel):
     assert ("KeyError", "'missing'", 3) == (info.ename, info.evalue, info.engine_id)
     text = "".join(info.traceback)
     assert "fail" in text and "ipcluster/engine" not in text
+
+
+class Unprintable(Exception):
+    def __str__(self):
+        raise RuntimeError("no text for you")
+
+
+def test_error_info_survives_an_exception_whose_str_raises():
+    """A failing __str__ gives the type name and a note, not a crash of the engine."""
+    try:
+        raise Unprintable()
+    except Unprintable as exc:
+        info = error_info(exc, engine_id=0)
+    assert "Unprintable" == info.ename
+    assert "<str() failed: RuntimeError: no text for you>" == info.evalue
+    assert "Unprintable" in "".join(info.traceback)
+
+
+def test_error_info_text_is_always_utf8():
+    """Lone surrogates in a message are escaped, so the reply can be encoded."""
+    try:
+        raise ValueError("bad \udc80 text")
+    except ValueError as exc:
+        info = error_info(exc, engine_id=0)
+    assert "bad \\udc80 text" == info.evalue
+    info.SerializeToString()  # raises UnicodeEncodeError if any field is not UTF-8
+
+
+def test_utf8_safe_escapes_only_what_utf8_cannot_encode():
+    """ASCII and ordinary non-ASCII text pass unchanged; surrogates become backslash escapes."""
+    assert ("plain", "héllo ✓", "a\\udc80b") == (utf8_safe("plain"), utf8_safe("héllo ✓"), utf8_safe("a\udc80b"))
 
 
 def test_outstream_captures_and_publishes_in_chunks():

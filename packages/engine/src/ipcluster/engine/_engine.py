@@ -18,7 +18,7 @@ from typing import Any
 import zmq
 import zmq.devices
 
-from ipcluster.engine._kernel import Kernel, error_info
+from ipcluster.engine._kernel import Kernel, error_info, utf8_safe
 from ipcluster.engine._streams import OutStream
 from ipcluster.protocol import (
     NO_ENGINE,
@@ -201,8 +201,8 @@ class Engine:
         reply = work.TaskReply(
             started=started,
             completed=time.time(),
-            stdout=self.stdout.take(),
-            stderr=self.stderr.take(),
+            stdout=utf8_safe(self.stdout.take()),
+            stderr=utf8_safe(self.stderr.take()),
             engine_id=self.engine_id,
             engine_uuid=self.uuid,
         )
@@ -232,4 +232,4 @@ class Engine:
     def _publish_stream(self, name: str, text: str) -> None:
         """Called with the iopub lock held (see OutStream)."""
         header = self.session.header(MT.STREAM, parent_id=self._current_parent, engine_id=self.engine_id)
-        self.session.send(self.iopub, header, work.StreamOutput(name=name, text=text))
+        self.session.send(self.iopub, header, work.StreamOutput(name=name, text=utf8_safe(text)))

@@ -64,14 +64,49 @@ class Kernel:
 
 
 def error_info(exc: BaseException, engine_id: int) -> work_pb2.RemoteErrorInfo:
-    """The remote error as the client shows it: name, value and the user's part of the traceback."""
-    tb = user_part = exc.__traceback__
-    while tb is not None:  # the user's code starts after the engine's last frame
-        if tb.tb_frame.f_globals.get("__name__", "").startswith("ipcluster."):
+    """The remote error as the client shows it: name, value and the user's part of the traceback.
+
+    Never raises: user exceptions may have a __str__ that fails or text UTF-8
+    cannot encode, and an engine that cannot report an error must still reply.
+    """
+    ename = utf8_safe(type(exc).__name__)
+    try:
+        lines = traceback.format_exception(type(exc), exc, _user_part(exc.__traceback__))
+    except BaseException as failure:  # a broken __cause__ chain or frame: report without a traceback
+        lines = [f"{ename}: <traceback could not be formatted: {type(failure).__name__}>\n"]
+    return work_pb2.RemoteErrorInfo(
+        ename=ename, evalue=_safe_str(exc), traceback=[utf8_safe(line) for line in lines], engine_id=engine_id
+    )
+
+
+def _user_part(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """The user's code starts after the engine's last frame."""
+    user_part = tb
+    while tb is not None:
+        name = tb.tb_frame.f_globals.get("__name__")
+        if isinstance(name, str) and name.startswith("ipcluster."):
             user_part = tb.tb_next
         tb = tb.tb_next
-    tb = user_part
-    lines = traceback.format_exception(type(exc), exc, tb)
-    return work_pb2.RemoteErrorInfo(
-        ename=type(exc).__name__, evalue=str(exc), traceback=lines, engine_id=engine_id
-    )
+    return user_part
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return utf8_safe(str(exc))
+    except BaseException as failure:  # user code: it may raise anything
+        return f"<str() failed: {type(failure).__name__}: {_describe(failure)}>"
+
+
+def _describe(failure: BaseException) -> str:
+    """The failure of a failing __str__ may fail the same way: don't recurse."""
+    try:
+        return utf8_safe(str(failure))
+    except BaseException:
+        return "?"
+
+
+def utf8_safe(text: str) -> str:
+    """`text` as protobuf can encode it: lone surrogates backslash-escaped, anything else unchanged."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
