@@ -5,7 +5,10 @@ import structlog
 import zmq
 
 from ipcluster.hub import Hub
-from ipcluster.protocol import PORT_NAMES, ControllerSpec, Session, free_ports
+from ipcluster.protocol import PORT_NAMES, ControllerSpec, Session, free_ports, header_pb2
+from ipcluster.protocol import registry_pb2 as reg
+
+MT = header_pb2.MsgType
 
 
 class HubHarness:
@@ -37,6 +40,15 @@ class HubHarness:
     def request(self, socket: zmq.Socket, msg_type: int, content, timeout: float = 5.0):
         self.session.send(socket, self.session.header(msg_type), content)
         return self.receive(socket, timeout)
+
+    def task_records_once_seen(self) -> int:
+        """Task events and queries travel on different sockets: ask the hub until some records are in."""
+        client = self.dealer()
+        for _ in range(500):
+            self.request(client, MT.QUEUE_STATUS_REQUEST, reg.QueueStatusRequest())
+            if self.hub.statistics()["task_records"]:
+                break
+        return self.hub.statistics()["task_records"]
 
     def receive(self, socket: zmq.Socket, timeout: float = 5.0):
         assert socket.poll(timeout * 1000), "no answer from the hub"

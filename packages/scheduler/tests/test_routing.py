@@ -150,8 +150,11 @@ def test_forged_task_is_dropped(wiring):
 
 
 def test_direct_router_drops_forged_short_and_departed_traffic(wiring):
-    """Unsigned or truncated messages are dropped; requests for an engine that left are not parked."""
-    router = DirectRouter(wiring.client_side, wiring.engine_side, Session(KEY), structlog.get_logger())
+    """Unsigned or truncated messages are dropped; requests for an engine that left are neither parked nor
+    recorded."""
+    recorded = []
+    router = DirectRouter(wiring.client_side, wiring.engine_side, Session(KEY), structlog.get_logger(),
+                          on_request=lambda *args: recorded.append(args))
     forger = Session(b"other")
     forger.send(wiring.client, forger.header(MT.APPLY_REQUEST), None, idents=[b"engine-1"])
     wiring.pump(wiring.client_side, router.from_client)
@@ -162,6 +165,7 @@ def test_direct_router_drops_forged_short_and_departed_traffic(wiring):
     wiring.session.send(wiring.client, wiring.session.header(MT.APPLY_REQUEST), None, idents=[b"gone"])
     wiring.pump(wiring.client_side, router.from_client)
     assert {} == dict(router.parked)
+    assert [] == recorded
 
 
 def test_short_engine_message_is_dropped_by_the_task_scheduler(wiring):

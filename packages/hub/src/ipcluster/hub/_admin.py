@@ -8,6 +8,7 @@ on loopback only: tools on the controller's host use it.
 
 from __future__ import annotations
 
+import errno
 import hmac
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -41,10 +42,16 @@ class AdminService(admin_pb2_grpc.AdminServicer):
         return admin_pb2.EngineList(engines=self.hub.registry.engines())
 
 
-def start_admin_server(hub: Hub) -> grpc.Server:
-    server = grpc.server(ThreadPoolExecutor(max_workers=2, thread_name_prefix="hub-admin"))
+def bind_admin_server(hub: Hub) -> grpc.Server:
+    """The admin service, bound to its port (so a taken port fails at start-up) but not serving yet."""
+    # no SO_REUSEPORT: a second controller on the same port must fail, not share it
+    server = grpc.server(ThreadPoolExecutor(max_workers=2, thread_name_prefix="hub-admin"),
+                         options=[("grpc.so_reuseport", 0)])
     admin_pb2_grpc.add_AdminServicer_to_server(AdminService(hub), server)
     # loopback only, whatever the controller's --ip: the key travels in clear over this port
-    server.add_insecure_port(f"127.0.0.1:{hub.spec.ports['admin']}")
-    server.start()
+    address = f"127.0.0.1:{hub.spec.ports['admin']}"
+    try:
+        server.add_insecure_port(address)
+    except RuntimeError as exc:
+        raise OSError(errno.EADDRINUSE, f"cannot listen on {address} for the admin service ({exc})") from None
     return server

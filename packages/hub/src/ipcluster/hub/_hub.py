@@ -10,7 +10,7 @@ import time
 
 import zmq
 
-from ipcluster.hub._admin import start_admin_server
+from ipcluster.hub._admin import bind_admin_server
 from ipcluster.hub._registry import EngineRegistry, RegistrationRefused
 from ipcluster.hub._store import TaskRecord, TaskStore
 from ipcluster.protocol import (
@@ -41,7 +41,6 @@ class Hub:
         # reliable and ordered, unlike pub/sub, which drops what a joining subscriber misses
         self.watchers: set[bytes] = set()
         self.context = context or zmq.Context.instance()
-        self.admin = None
         self.loop = Loop()
         self.router = self._bind(zmq.ROUTER, "registration")
         self.router.router_mandatory = True
@@ -57,6 +56,7 @@ class Hub:
             MT.PEER_HELLO: self._peer_hello,
             MT.HEART_FAILURE: self._heart_failure,
         }
+        self.admin = bind_admin_server(self)
 
     def _bind(self, kind: int, name: str) -> zmq.Socket:
         socket = self.context.socket(kind)
@@ -67,14 +67,13 @@ class Hub:
         return socket
 
     def run(self) -> None:
-        self.admin = start_admin_server(self)
+        self.admin.start()
         self.log.info("hub listening", registration=self.spec.connect_url("registration"),
                       admin=self.spec.connect_url("admin").split("://", 1)[1])
         self.loop.run()
 
     def close(self) -> None:
-        if self.admin is not None:
-            self.admin.stop(grace=None)
+        self.admin.stop(grace=None)
         for socket in (self.router, self.notifier, self.events):
             socket.close()
         self.loop.close()
@@ -205,6 +204,8 @@ class Hub:
         task_header = parse(header_pb2.Header, event.header)
         engine_uuid = event.engine_uuid.decode()  # a peer's routing id: not UTF-8 raises ValueError
         if event.kind == work.TaskEvent.SUBMITTED:
+            if engine_uuid and not self.registry.is_registered(engine_uuid):
+                return  # sent as its engine left; the client fails it, and a record would stay pending forever
             record = TaskRecord(task_header.msg_id, event.client_id, engine_uuid, event.queue, task_header.date)
             self.store.submitted(record)
         elif event.kind == work.TaskEvent.ASSIGNED:

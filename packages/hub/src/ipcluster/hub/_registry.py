@@ -49,6 +49,9 @@ class EngineRegistry:
         self._by_uuid[request.uuid] = info
         return info
 
+    def is_registered(self, uuid: str) -> bool:
+        return uuid in self._by_uuid
+
     def unregister(self, uuid: str) -> registry_pb2.EngineInfo | None:
         return self._by_uuid.pop(uuid, None)
 

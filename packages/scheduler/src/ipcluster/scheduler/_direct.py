@@ -59,8 +59,7 @@ class DirectRouter:
             return
         client_id, engine_uuid = frames[0].bytes, frames[1].bytes
         frames[0], frames[1] = frames[1], frames[0]
-        self._send_to_engine(engine_uuid, frames)
-        if self._on_request is not None:
+        if self._send_to_engine(engine_uuid, frames) and self._on_request is not None:
             self._on_request(client_id, engine_uuid, frames[4])
 
     def from_engine(self, frames: list[zmq.Frame]) -> None:
@@ -81,17 +80,20 @@ class DirectRouter:
         self.parked.pop(engine_uuid, None)
         self._departed.append(engine_uuid)
 
-    def _send_to_engine(self, engine_uuid: bytes, frames: list) -> None:
+    def _send_to_engine(self, engine_uuid: bytes, frames: list) -> bool:
+        """Send, or park until the engine says hello; False when dropped for an engine that left."""
         if engine_uuid in self.parked:
             self.parked[engine_uuid].append(frames)
-            return
+            return True
         try:
             send_frames(self.engine_side, frames)
         except zmq.ZMQError as exc:
             if exc.errno != zmq.EHOSTUNREACH:
                 raise
-            if engine_uuid not in self._departed:
-                self.parked[engine_uuid].append(frames)
+            if engine_uuid in self._departed:
+                return False
+            self.parked[engine_uuid].append(frames)
+        return True
 
     def _flush(self, engine_uuid: bytes) -> None:
         waiting = self.parked.pop(engine_uuid, [])

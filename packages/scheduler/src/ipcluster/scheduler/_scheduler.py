@@ -56,9 +56,15 @@ class Scheduler:
             self._task_event,
             log,
         )
+        # a steerable proxy, so close() can end the forwarder thread and free its ports
+        self._iopub_steer = self.context.socket(zmq.PAIR)
+        self._iopub_steer.bind(f"inproc://iopub-steer-{id(self)}")
+        self._iopub_control = self.context.socket(zmq.PAIR)
+        self._iopub_control.connect(f"inproc://iopub-steer-{id(self)}")
         self._iopub = threading.Thread(
-            target=zmq.proxy,
-            args=(self._socket(zmq.XSUB, bind="iopub_engine"), self._socket(zmq.XPUB, bind="iopub_client")),
+            target=zmq.proxy_steerable,
+            args=(self._socket(zmq.XSUB, bind="iopub_engine"), self._socket(zmq.XPUB, bind="iopub_client"), None,
+                  self._iopub_control),
             name="iopub-forwarder",
             daemon=True,
         )
@@ -89,9 +95,11 @@ class Scheduler:
         self.loop.run()
 
     def close(self) -> None:
-        for socket in self._sockets:
-            if socket.type not in (zmq.XSUB, zmq.XPUB):  # owned by the forwarder thread until exit
-                socket.close()
+        if self._iopub.is_alive():
+            self._iopub_steer.send(b"TERMINATE")
+            self._iopub.join(timeout=5)
+        for socket in [*self._sockets, self._iopub_control, self._iopub_steer]:
+            socket.close()
         self.loop.close()
 
     # -- the hub's word on engines
