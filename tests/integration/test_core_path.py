@@ -141,6 +141,8 @@ def test_output_streams_live_on_iopub(rc, shared_cluster):
             result.get(10)
             if subscriber.poll(200):
                 break
+        else:
+            pytest.fail("no stream output reached the iopub subscriber")
         msg = session.unpack(subscriber.recv_multipart(copy=False))
         assert header_pb2.STREAM == msg.header.msg_type
         assert 3 == msg.header.engine_id
