@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ipcluster.client import RemoteError, interactive
+from ipcluster.client import EngineError, RemoteError, interactive
+
+QUEUED = 4  # tasks of a second each queued on one engine
 
 
 @interactive  # engines cannot import this test module: send the function by value
@@ -25,6 +27,14 @@ def raise_with_surrogates():
 def print_surrogates():
     print("out \udc80")
     return 1
+
+
+@interactive
+def nap(seconds):
+    import time
+
+    time.sleep(seconds)
+    return seconds
 
 
 @pytest.mark.parametrize(("task", "ename", "evalue"), [
@@ -49,3 +59,24 @@ def test_output_that_utf8_cannot_encode_comes_back_escaped(make_cluster):
         result = rc[0].apply_async(print_surrogates)
         assert 1 == result.get(timeout=10)
         assert "out \\udc80\n" == result.stdout
+
+
+def test_clear_is_answered_before_queued_work(make_cluster):
+    """rc.clear goes over the control queue: answered once the running task ends, ahead of the queued ones."""
+    cluster = make_cluster(1)
+    with cluster.client() as rc:
+        queued = [rc[0].apply_async(nap, 1) for _ in range(QUEUED)]
+        rc.clear(targets=0, block=True)
+        assert [False] * (QUEUED - 1) == [result.ready() for result in queued[1:]]
+        assert [1] * QUEUED == [result.get(timeout=QUEUED * 5) for result in queued]
+
+
+def test_shutdown_is_answered_before_queued_work(make_cluster):
+    """rc.shutdown stops the engine after its running task; the queued ones fail instead of running."""
+    cluster = make_cluster(1)
+    with cluster.client() as rc:
+        queued = [rc[0].apply_async(nap, 1) for _ in range(QUEUED)]
+        rc.shutdown(targets=0, block=True)
+        for result in queued[1:]:
+            with pytest.raises(EngineError):
+                result.get(timeout=10)

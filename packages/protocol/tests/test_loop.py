@@ -39,3 +39,56 @@ def test_stop_from_another_thread_wakes_the_loop():
     runner.join(timeout=5)
     assert not runner.is_alive()
     loop.close()
+
+
+def _pipe(context, name):
+    """A connected PULL/PUSH pair on inproc."""
+    pull, push = context.socket(zmq.PULL), context.socket(zmq.PUSH)
+    pull.bind(f"inproc://{name}")
+    push.connect(f"inproc://{name}")
+    return pull, push
+
+
+def test_priority_reader_goes_before_the_next_queued_message():
+    """A message for a priority reader, arriving while work is queued, is handled before the next work item."""
+    context = zmq.Context()
+    work, work_in = _pipe(context, "work")
+    urgent, urgent_in = _pipe(context, "urgent")
+    loop = Loop()
+    handled = []
+
+    def on_work(frames):
+        handled.append(frames[0].bytes)
+        if frames[0].bytes == b"w0":
+            urgent_in.send(b"u")  # arrives while the first item runs
+
+    loop.add_reader(work, on_work)
+    loop.add_reader(urgent, lambda frames: handled.append(frames[0].bytes), priority=True)
+    for i in range(3):
+        work_in.send(b"w%d" % i)
+    loop.call_later(0.05, loop.stop)
+    loop.run()
+    assert [b"w0", b"u", b"w1", b"w2"] == handled
+    loop.close()
+    context.destroy(linger=0)
+
+
+def test_stop_from_a_handler_leaves_the_rest_unread():
+    """Once a handler stops the loop, no further queued message is handled."""
+    context = zmq.Context()
+    work, work_in = _pipe(context, "stop")
+    loop = Loop()
+    handled = []
+
+    def on_work(frames):
+        handled.append(frames[0].bytes)
+        loop.stop()
+
+    loop.add_reader(work, on_work)
+    for i in range(3):
+        work_in.send(b"w%d" % i)
+    loop.run()
+    assert [b"w0"] == handled
+    assert b"w1" == work.recv()
+    loop.close()
+    context.destroy(linger=0)

@@ -122,7 +122,7 @@ class Engine:
     def run(self) -> None:
         """Serve until told to stop; control requests go before work."""
         sys.stdout, sys.stderr = self.stdout, self.stderr
-        self.loop.add_reader(self.control, lambda frames: self._on_request(self.control, frames))
+        self.loop.add_reader(self.control, lambda frames: self._on_request(self.control, frames), priority=True)
         self.loop.add_reader(self.mux, lambda frames: self._on_request(self.mux, frames))
         self.loop.add_reader(self.task, lambda frames: self._on_request(self.task, frames))
         self.loop.add_reader(self.ping_watch, self._on_ping)

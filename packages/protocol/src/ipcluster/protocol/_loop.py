@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import zmq
 
-from ipcluster.protocol._frames import drain
+from ipcluster.protocol._frames import readable, recv_frames
 
 Handler = Callable[[list[zmq.Frame]], None]
 # Messages taken from one socket before the others get a turn.
@@ -28,6 +28,7 @@ class Loop:
     def __init__(self) -> None:
         self._poller = zmq.Poller()
         self._handlers: dict[zmq.Socket, Handler] = {}
+        self._priority: list[zmq.Socket] = []
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._sequence = itertools.count()
         self._wake_read, self._wake_write = os.pipe()
@@ -36,10 +37,17 @@ class Loop:
         self._poller.register(self._wake_read, zmq.POLLIN)
         self._stopped = False
 
-    def add_reader(self, socket: zmq.Socket, handler: Handler) -> None:
-        """Call `handler(frames)` for each message that arrives on `socket`."""
+    def add_reader(self, socket: zmq.Socket, handler: Handler, *, priority: bool = False) -> None:
+        """Call `handler(frames)` for each message that arrives on `socket`.
+
+        A `priority` reader's waiting messages are handled before the next
+        message of any other reader (an engine's control queue goes before its
+        queued work), at the cost of one EVENTS check per other message.
+        """
         self._handlers[socket] = handler
         self._poller.register(socket, zmq.POLLIN)
+        if priority:
+            self._priority.append(socket)
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> None:
         heapq.heappush(self._timers, (time.monotonic() + delay, next(self._sequence), callback))
@@ -65,6 +73,8 @@ class Loop:
         while not self._stopped:
             events = self._poller.poll(self._next_timeout_ms())
             for socket, _ in events:
+                if self._stopped:
+                    return
                 if socket == self._wake_read:
                     self._drain_wakeups()
                 else:
@@ -72,7 +82,21 @@ class Loop:
             self._run_due_timers()
 
     def _drain(self, socket: zmq.Socket) -> None:
-        drain(socket, self._handlers[socket], DRAIN_BATCH)
+        """Up to DRAIN_BATCH messages; stops early once the loop is stopped, priority readers first."""
+        handler = self._handlers[socket]
+        for _ in range(DRAIN_BATCH):
+            if self._priority:
+                self._serve_priority(socket)
+                if self._stopped:
+                    return
+            handler(recv_frames(socket))
+            if self._stopped or not readable(socket):
+                return
+
+    def _serve_priority(self, current: zmq.Socket) -> None:
+        for socket in self._priority:
+            if socket is not current and readable(socket):
+                self._drain(socket)
 
     def _drain_wakeups(self) -> None:
         try:
