@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
+import psutil
 import pytest
+from clusters import alive, processes_of, wait_until
 
 from ipcluster.client import EngineError, RemoteError, interactive
 
@@ -35,6 +40,16 @@ def nap(seconds):
 
     time.sleep(seconds)
     return seconds
+
+
+@interactive
+def sleep_after_writing_pid(seconds, pid_file):
+    import os
+    import time
+
+    with open(pid_file, "w") as out:
+        out.write(str(os.getpid()))
+    time.sleep(seconds)
 
 
 @pytest.mark.parametrize(("task", "ename", "evalue"), [
@@ -80,3 +95,32 @@ def test_shutdown_is_answered_before_queued_work(make_cluster):
         for result in queued[1:]:
             with pytest.raises(EngineError):
                 result.get(timeout=10)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_stop_signal_interrupts_a_running_task(make_cluster, tmp_path, signum):
+    """A stop signal to an engine in time.sleep(3600) fails the task and the engine exits within seconds."""
+    cluster = make_cluster(1)
+    with cluster.client() as rc:
+        pid_file = tmp_path / "running.pid"
+        result = rc[0].apply_async(sleep_after_writing_pid, 3600, str(pid_file))
+        wait_until(lambda: pid_file.exists() and pid_file.read_text(), 10, "the task to start")
+        engine = psutil.Process(int(pid_file.read_text()))
+        os.kill(engine.pid, signum)
+        wait_until(lambda: not alive(engine), 5, "the engine to exit")
+        with pytest.raises((RemoteError, EngineError)) as caught:  # the reply and the engine's departure race
+            result.get(timeout=10)
+        assert "EngineStopped" == getattr(caught.value, "ename", "EngineStopped")
+
+
+def test_busy_engine_dies_with_its_ipcluster(make_cluster, tmp_path):
+    """SIGKILL of ipcluster: the parent-death SIGTERM ends an engine in a long task within seconds."""
+    cluster = make_cluster(1)
+    with cluster.client() as rc:
+        pid_file = tmp_path / "running.pid"
+        rc[0].apply_async(sleep_after_writing_pid, 3600, str(pid_file))
+        wait_until(lambda: pid_file.exists() and pid_file.read_text(), 10, "the task to start")
+        engine = psutil.Process(int(pid_file.read_text()))
+        cluster.process.kill()
+        wait_until(lambda: not alive(engine), 5, "the engine to exit")
+        wait_until(lambda: not any(alive(p) for p in processes_of(cluster.ipython_dir)), 10, "the controller to exit")

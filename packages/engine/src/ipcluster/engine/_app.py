@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import ClassVar
@@ -9,6 +10,7 @@ from typing import ClassVar
 from traitlets import Float, Integer, Unicode
 
 from ipcluster.engine._engine import Engine, RegistrationError
+from ipcluster.engine._signals import EngineStopped
 from ipcluster.protocol import ENGINE_FILE, NO_ENGINE, ConnectionFileError, read_connection_file
 from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, UsageError, run_app
 
@@ -44,13 +46,14 @@ class IPEngineApp(BaseParallelApplication):
         info = self._connection_info()
         engine = Engine(info, self.slog, timeout=self.timeout, max_heartbeat_misses=self.max_heartbeat_misses,
                         requested_id=self.id)
-        engine.loop.stop_on_signals()  # before registering: a SIGTERM once visible must be a clean stop
+        engine.handle_signals()  # before registering: a SIGTERM once visible must be a clean stop
         try:
             try:
                 engine.register()
             except RegistrationError as exc:
                 raise UsageError(str(exc)) from None
-            self._run_startup(engine)
+            with contextlib.suppress(EngineStopped):  # stopped during start-up: run() returns at once
+                self._run_startup(engine)
             engine.run()
         finally:
             engine.close()
@@ -65,10 +68,10 @@ class IPEngineApp(BaseParallelApplication):
 
     def _run_startup(self, engine: Engine) -> None:
         if self.startup_command:
-            engine.kernel.execute(self.startup_command)
+            engine.run_startup_code(self.startup_command)
         if self.startup_script:
             script = Path(self.startup_script).expanduser()
-            engine.kernel.execute(script.read_text(), str(script))
+            engine.run_startup_code(script.read_text(), str(script))
 
 
 def main(argv: list[str] | None = None) -> int:

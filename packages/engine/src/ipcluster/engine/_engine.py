@@ -19,6 +19,7 @@ import zmq
 import zmq.devices
 
 from ipcluster.engine._kernel import Kernel, error_info, utf8_safe
+from ipcluster.engine._signals import StopSignals
 from ipcluster.engine._streams import OutStream
 from ipcluster.protocol import (
     NO_ENGINE,
@@ -51,6 +52,7 @@ class Engine:
         self.context = zmq.Context()
         self.loop = Loop()
         self.kernel = Kernel()
+        self.signals = StopSignals(self.loop.stop)
         self._period = info.get("heartbeat_period_ms", 1000) / 1000
         self._silence_limit = self._period * max_heartbeat_misses
         self._last_ping = time.monotonic()
@@ -90,6 +92,15 @@ class Engine:
         return heart
 
     # -- start-up
+
+    def handle_signals(self) -> None:
+        """SIGTERM and SIGINT stop the engine, interrupting the task that runs (see StopSignals)."""
+        self.signals.install()
+
+    def run_startup_code(self, code: str, filename: str = "<execute>") -> None:
+        """Run start-up code in the namespace; a stop signal interrupts it like a task."""
+        with self.signals:
+            self.kernel.execute(code, filename)
 
     def register(self) -> int:
         """Say hello to every queue, then register with the hub; returns the engine id."""
@@ -191,12 +202,13 @@ class Engine:
         result: list = []
         error = None
         try:
-            if reply_type == MT.APPLY_REPLY:
-                request = msg.content(work.ApplyRequest)
-                result = self.kernel.apply(msg.buffers, request.function_buffers, request.map)
-            else:
-                self.kernel.execute(msg.content(work.ExecuteRequest).code)
-        except BaseException as exc:  # whatever user code raises goes back to the client
+            with self.signals:
+                if reply_type == MT.APPLY_REPLY:
+                    request = msg.content(work.ApplyRequest)
+                    result = self.kernel.apply(msg.buffers, request.function_buffers, request.map)
+                else:
+                    self.kernel.execute(msg.content(work.ExecuteRequest).code)
+        except BaseException as exc:  # whatever user code raises goes back to the client, EngineStopped too
             error = error_info(exc, self.engine_id)
         reply = work.TaskReply(
             started=started,
@@ -230,6 +242,7 @@ class Engine:
             self.loop.stop()
 
     def _publish_stream(self, name: str, text: str) -> None:
-        """Called with the iopub lock held (see OutStream)."""
+        """Called with the iopub lock held (see OutStream); a stop signal must not cut the message in half."""
         header = self.session.header(MT.STREAM, parent_id=self._current_parent, engine_id=self.engine_id)
-        self.session.send(self.iopub, header, work.StreamOutput(name=name, text=utf8_safe(text)))
+        with self.signals.deferred():
+            self.session.send(self.iopub, header, work.StreamOutput(name=name, text=utf8_safe(text)))

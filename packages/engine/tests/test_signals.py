@@ -1,0 +1,63 @@
+"""Stop signals: they stop the loop, and interrupt user code, but never split engine code inside it."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from ipcluster.engine._signals import EngineStopped, StopSignals
+
+
+@pytest.fixture
+def stops():
+    """What the handler asked of the loop."""
+    return []
+
+
+@pytest.fixture
+def signals(stops):
+    """StopSignals installed in this (main) thread, the previous handlers restored afterwards."""
+    saved = {signum: signal.getsignal(signum) for signum in StopSignals.SIGNALS}
+    handler = StopSignals(lambda: stops.append("stop"))
+    handler.install()
+    yield handler
+    for signum, previous in saved.items():
+        signal.signal(signum, previous)
+
+
+def test_sigterm_interrupts_user_code_and_stops(signals, stops):
+    """SIGTERM during user code raises EngineStopped in it at once, and stops the loop."""
+    started = time.monotonic()
+    with pytest.raises(EngineStopped, match="SIGTERM"), signals:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)
+    assert time.monotonic() - started < 5
+    assert ["stop"] == stops
+
+
+def test_sigint_outside_user_code_only_stops(signals, stops):
+    """Between tasks a stop signal raises nothing: the loop ends on its own."""
+    os.kill(os.getpid(), signal.SIGINT)
+    assert ["stop"] == stops
+    assert signal.SIGINT == signals.received
+
+
+def test_signal_before_user_code_interrupts_it_on_entry(signals):
+    """A signal that arrived while a task was unpacked stops the task before it starts."""
+    os.kill(os.getpid(), signal.SIGTERM)
+    ran = []
+    with pytest.raises(EngineStopped), signals:
+        ran.append("user code")
+    assert [] == ran
+
+
+def test_deferred_section_finishes_before_the_interrupt(signals):
+    """Engine code called from user code (a multipart send) completes; the interrupt follows it."""
+    done = []
+    with pytest.raises(EngineStopped), signals:
+        with signals.deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            done.append("sent")
+        done.append("after")
+    assert ["sent"] == done
