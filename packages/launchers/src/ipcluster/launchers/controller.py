@@ -87,11 +87,12 @@ class IPControllerApp(BaseParallelApplication):
             db_max_records=self.record_limit,
         )
         if self.reuse_files:
+            path = self.profile_path.security / SPEC_FILE
             try:
-                old = read_connection_file(self.profile_path.security / SPEC_FILE)
-                fresh.key, fresh.ports = old["key"], old["ports"]
-            except (ConnectionFileError, KeyError):
-                self.slog.info("no previous connection files to reuse; choosing fresh ports")
+                old = ControllerSpec.from_dict(read_connection_file(path), source=str(path))
+                fresh.key, fresh.ports = old.key, old.ports
+            except ConnectionFileError as exc:
+                self.slog.info("no previous connection files to reuse; choosing fresh ports", reason=str(exc))
         if set(fresh.ports) != set(PORT_NAMES):
             fresh.ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES), self.ip), strict=True))
         return fresh

@@ -17,7 +17,7 @@ from traitlets.config import Application, Config
 
 from ipcluster.protocol._logging import configure_logging
 from ipcluster.protocol._profile import ProfileDir
-from ipcluster.protocol._service import die_with_parent
+from ipcluster.protocol._service import die_with_parent, os_error_line
 
 COMMON_ALIASES = {
     "profile": "BaseParallelApplication.profile",
@@ -60,17 +60,29 @@ class BaseParallelApplication(Application):
         cli_config = self.config
         if self.ipython_dir:
             os.environ["IPYTHONDIR"] = self.ipython_dir
-        self.profile_path = ProfileDir.locate(self.profile, self.profile_dir or None)
+        self.profile_path = self._locate_profile()
         config_file = self.profile_path.path / f"{self.config_file_stem}_config.py"
         if config_file.exists():
             self.load_config_file(config_file.name, path=[str(self.profile_path.path)])
             self.update_config(cli_config)  # the command line wins over the file
         self.update_config(self._translated(self.config))
         if self.work_dir:
-            os.chdir(os.path.expanduser(self.work_dir))
+            self._enter_work_dir()
         self.slog = configure_logging(
             self.name, self.profile_path.log if self.log_to_file else None, self.log_level_name
         )
+
+    def _locate_profile(self) -> ProfileDir:
+        try:
+            return ProfileDir.locate(self.profile, self.profile_dir or None)
+        except OSError as exc:
+            raise UsageError(f"cannot use the profile folder: {os_error_line(exc)}") from None
+
+    def _enter_work_dir(self) -> None:
+        try:
+            os.chdir(os.path.expanduser(self.work_dir))
+        except OSError as exc:
+            raise UsageError(f"cannot use --work-dir: {os_error_line(exc)}") from None
 
     def _reject_unknown_options(self, argv: list[str]) -> None:
         """traitlets only warns about an unknown option and runs anyway; a typo should stop us."""
@@ -104,7 +116,10 @@ def run_app(app_class: type[BaseParallelApplication], argv: list[str] | None = N
     """Run an app; user errors become one line on stderr and a non-zero exit."""
     app = app_class()
     try:
-        app.initialize(argv)
+        try:
+            app.initialize(argv)
+        except OSError as exc:  # a config or log file it cannot open: the user's to fix
+            raise UsageError(os_error_line(exc)) from None
         return app.run()
     except UsageError as exc:
         return app.fail(str(exc))

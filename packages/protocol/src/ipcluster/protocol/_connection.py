@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -127,12 +128,27 @@ class ControllerSpec:
         return info
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ControllerSpec:
+    def from_dict(cls, data: Any, source: str = "the controller spec") -> ControllerSpec:
+        """A spec from a file's contents: what it lacks is a ConnectionFileError naming `source`, not a KeyError later
+        deep in a service."""
+        if not isinstance(data, dict):
+            raise ConnectionFileError(f"{source} is not a controller spec: it holds a JSON {_json_type(data)}, "
+                                      "not a JSON object")
+        _check_key(data, source)
+        if not isinstance(data.get("ports"), dict):
+            raise ConnectionFileError(f'{source} is not a controller spec: it has no "ports" object '
+                                      "(rewrite it by restarting the controller)")
+        _check_ports(data["ports"], PORT_NAMES, source)
+        for spec_field in fields(cls):
+            _check_type(data, spec_field.name, type(getattr(_REFERENCE, spec_field.name)), source)
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+_REFERENCE = ControllerSpec(key="")  # the type of each field's default is the type a spec file must hold
 
 
 def write_connection_file(path: Path, data: dict[str, Any]) -> None:
@@ -144,8 +160,12 @@ def write_connection_file(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def read_connection_file(path: str | os.PathLike, wait: float = 0.0) -> dict[str, Any]:
-    """Read a connection file, waiting up to `wait` seconds for a starting controller to write it."""
+def read_connection_file(path: str | os.PathLike, wait: float = 0.0, ports: Iterable[str] = ()) -> dict[str, Any]:
+    """Read a connection file, waiting up to `wait` seconds for a starting controller to write it.
+
+    Anything but a JSON object with a "key" string is a ConnectionFileError, and so is a missing or
+    non-numeric port among `ports` (the ones the caller will dial), so a damaged file is one clear line.
+    """
     path = Path(path)
     deadline = time.monotonic() + wait
     while not path.exists() and time.monotonic() < deadline:
@@ -158,13 +178,53 @@ def read_connection_file(path: str | os.PathLike, wait: float = 0.0) -> dict[str
         ) from None
     except (OSError, ValueError) as exc:
         raise ConnectionFileError(f"cannot read connection file {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConnectionFileError(f"{path} is not a connection file: it holds a JSON {_json_type(data)}, "
+                                  "not a JSON object")
     version = data.get("version", PROTOCOL_VERSION)
     if version != PROTOCOL_VERSION:
         raise ConnectionFileError(
             f"{path} was written by protocol version {version}, this is version {PROTOCOL_VERSION}: "
             "restart the controller with this ipcluster version"
         )
+    _check_key(data, str(path))
+    if ports:
+        _check_type(data, "interface", str, str(path), required=True)
+        _check_ports(data, ports, str(path))
     return data
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _check_key(data: dict[str, Any], source: str) -> None:
+    if not isinstance(data.get("key"), str):
+        raise ConnectionFileError(f'{source} is not a connection file: it has no "key" string '
+                                  "(rewrite it by restarting the controller)")
+
+
+def _check_ports(ports: dict[str, Any], names: Iterable[str], source: str) -> None:
+    """Every named port must be a port number: a missing one would be a KeyError deep in a service."""
+    bad = [name for name in names if not _is_port(ports.get(name))]
+    if bad:
+        raise ConnectionFileError(f"{source} lacks valid port numbers for {', '.join(bad)} "
+                                  "(rewrite it by restarting the controller)")
+
+
+def _is_port(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536
+
+
+def _check_type(data: dict[str, Any], name: str, expected: type, source: str, required: bool = False) -> None:
+    if name not in data:
+        if required:
+            raise ConnectionFileError(f'{source} is not a connection file: it has no "{name}"')
+        return
+    value = data[name]
+    if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+        raise ConnectionFileError(f'{source}: "{name}" should be a {_json_type(expected())}, not {value!r}')
 
 
 def url(info: dict[str, Any], name: str) -> str:

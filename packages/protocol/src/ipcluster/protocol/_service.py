@@ -35,6 +35,12 @@ def die_with_parent() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+def os_error_line(exc: OSError) -> str:
+    """'<path>: <problem>' for a failed file operation: what the user must fix, without a traceback."""
+    path = f"{exc.filename}: " if exc.filename is not None else ""
+    return f"{path}{exc.strerror or exc}"
+
+
 def service_arguments(name: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"ipcluster-{name}", description=f"Run the controller's {name} alone.")
     parser.add_argument("--spec", help=f"the controller spec file (default: the profile's security/{SPEC_FILE})")
@@ -50,11 +56,15 @@ def run_service(name: str, factory: Callable[[ControllerSpec, Any], Any], argv: 
     args = service_arguments(name).parse_args(argv)
     if args.die_with_parent:
         die_with_parent()
-    profile = ProfileDir.locate(args.profile, args.profile_dir)
-    log = configure_logging(name, profile.log if args.log_to_file else None, args.log_level)
+    try:
+        profile = ProfileDir.locate(args.profile, args.profile_dir)
+        log = configure_logging(name, profile.log if args.log_to_file else None, args.log_level)
+    except OSError as exc:
+        print(f"ipcluster-{name}: cannot use the profile folder: {os_error_line(exc)}", file=sys.stderr)
+        return 1
     spec_path = Path(args.spec) if args.spec else profile.security / SPEC_FILE
     try:
-        spec = ControllerSpec.from_dict(read_connection_file(spec_path))
+        spec = ControllerSpec.from_dict(read_connection_file(spec_path), source=str(spec_path))
     except ConnectionFileError as exc:
         print(f"ipcluster-{name}: {exc}", file=sys.stderr)
         return 1
