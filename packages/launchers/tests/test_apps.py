@@ -4,7 +4,13 @@ import os
 
 import pytest
 
-from ipcluster.launchers._pidfile import pid_alive, read_pid_file, remove_pid_file, write_pid_file
+from ipcluster.launchers._pidfile import (
+    pid_alive,
+    process_start_time,
+    read_pid_file,
+    remove_pid_file,
+    write_pid_file,
+)
 from ipcluster.launchers.cluster import IPClusterStart, main
 from ipcluster.launchers.controller import IPControllerApp
 from ipcluster.protocol import PORT_NAMES, SPEC_FILE, write_connection_file
@@ -77,7 +83,8 @@ def test_pid_file_round_trip_and_ownership(tmp_path):
     """A pid file records this process, and only its writer removes it."""
     path = tmp_path / "x.pid"
     write_pid_file(path, state="running")
-    assert {"pid": os.getpid(), "state": "running"} == read_pid_file(path)
+    expected = {"pid": os.getpid(), "start_time": process_start_time(os.getpid()), "state": "running"}
+    assert expected == read_pid_file(path)
     assert pid_alive(os.getpid())
     remove_pid_file(path)
     assert read_pid_file(path) is None
@@ -98,3 +105,13 @@ def test_unknown_option_is_a_usage_error(ipython_dir):
     with pytest.raises(UsageError, match="unknown option --nn"):
         IPClusterStart().initialize(["--nn=3"])
     IPClusterStart().initialize(["-n", "2", "--IPClusterStart.delay=1", "--", "--anything"])
+
+
+def test_reuse_of_a_damaged_spec_picks_fresh_ports(ipython_dir):
+    """--reuse with a spec whose ports are not numbers starts on fresh ports instead of failing to bind."""
+    spec = ipython_dir / "profile_default/security" / SPEC_FILE
+    spec.parent.mkdir(parents=True)
+    write_connection_file(spec, {"key": "k", "ports": dict.fromkeys(PORT_NAMES, "5000")})
+    ports = controller(["--reuse"])._spec().ports
+    assert set(PORT_NAMES) == set(ports)
+    assert all(isinstance(port, int) for port in ports.values())

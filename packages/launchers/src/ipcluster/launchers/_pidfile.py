@@ -1,4 +1,10 @@
-"""Pid files in the profile's ``pid/`` folder: how `stop` finds what `start` started."""
+"""Pid files in the profile's ``pid/`` folder: how `stop` finds what `start` started.
+
+A pid alone is no proof: after ``kill -9`` or a reboot the pid may name an unrelated
+process. Each file also records its process's start time, and a live pid with
+another start time is stale, so `stop` never signals a stranger and `start` is not
+refused by one.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,28 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def process_start_time(pid: int) -> int | None:
+    """When `pid` started, in clock ticks after boot (field 22 of /proc/<pid>/stat); None where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            after_name = stat.read().rsplit(")", 1)[1].split()  # the name may hold spaces and parentheses
+        return int(after_name[19])  # fields 1 and 2 (pid, name) are split off: field 22 is index 19
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def is_running(data: dict[str, Any]) -> bool:
+    """Whether the process a pid file names still runs: its pid is alive with the recorded start time.
+
+    A file without a start time (written by an older version) is judged by its pid alone.
+    """
+    pid = data["pid"]
+    if not pid_alive(pid):
+        return False
+    recorded = data.get("start_time")
+    return recorded is None or recorded == process_start_time(pid)
+
+
 def read_pid_file(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text())
@@ -28,7 +56,8 @@ def read_pid_file(path: Path) -> dict[str, Any] | None:
 
 def write_pid_file(path: Path, **fields: Any) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"pid": os.getpid(), **fields}))
+    pid = os.getpid()
+    tmp.write_text(json.dumps({"pid": pid, "start_time": process_start_time(pid), **fields}))
     os.replace(tmp, path)
 
 

@@ -2,7 +2,7 @@
 
     ipcluster start -n 4 [--profile=P] [--daemonize]
     ipcluster engines -n 2      # more engines for a running controller
-    ipcluster stop [--profile=P]
+    ipcluster stop [--profile=P]    # stops both
 
 Exit codes as ipyparallel's: 10 already running, 11 already stopped, 12 no cluster.
 """
@@ -14,18 +14,23 @@ import signal
 import subprocess
 import sys
 import time
-from typing import ClassVar
+from contextlib import closing
+from pathlib import Path
+from typing import Any, ClassVar
 
 from traitlets import Bool, Float, Integer, List, Unicode
 
-from ipcluster.launchers._pidfile import pid_alive, read_pid_file, remove_pid_file, write_pid_file
+from ipcluster.launchers._pidfile import is_running, pid_alive, read_pid_file, remove_pid_file, write_pid_file
 from ipcluster.launchers._supervise import Supervisor
+from ipcluster.launchers._watch import EngineWatch
 from ipcluster.launchers.local import LocalControllerLauncher, LocalEngineSetLauncher
 from ipcluster.protocol import ENGINE_FILE
 from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, run_app
 
 ALREADY_RUNNING, ALREADY_STOPPED, NO_CLUSTER = 10, 11, 12
 LAUNCHED_ENGINE_TIMEOUT = 30
+REGISTRATION_CHECK = 0.1  # seconds between looks at the hub's engine list while engines start
+ENGINE_FILE_OPTIONS = ("--file", "-f", "--f", "--url-file", "--IPEngineApp.url_file", "--IPEngine.url_file")
 
 
 class IPClusterEngines(BaseParallelApplication):
@@ -52,10 +57,12 @@ class IPClusterEngines(BaseParallelApplication):
 
     def run(self) -> int:
         existing = read_pid_file(self.pid_file)
-        if existing and pid_alive(existing["pid"]):
+        if existing and is_running(existing):
             print(f"ipcluster: already running for profile {self.profile_path.name!r} (pid {existing['pid']}); "
                   "stop it with `ipcluster stop`", file=sys.stderr)
             return ALREADY_RUNNING
+        if existing:
+            remove_stale(self.pid_file, existing)
         if self.daemonize:
             return self._daemonize()
         supervisor = Supervisor()
@@ -68,21 +75,57 @@ class IPClusterEngines(BaseParallelApplication):
 
     def _run(self, supervisor: Supervisor) -> int:
         engines = self._start_engines()
-        write_pid_file(self.pid_file, state="running", engines=len(engines.processes))
-        while not supervisor.stopping and engines.running:
-            self._reap(engines)
-            supervisor.wait()
+        if self._wait_registered(supervisor, engines):
+            # "running" only now: a daemonizing parent reports success on it
+            write_pid_file(self.pid_file, state="running", engines=len(engines.processes))
+            self.slog.info("engines registered", n=len(engines.processes))
+            while not supervisor.stopping and engines.running:
+                self._reap(engines)
+                supervisor.wait()
         engines.stop(self.stop_timeout)
-        return 0
+        return 0 if supervisor.stopping else self._report_exits()
+
+    def _wait_registered(self, supervisor: Supervisor, engines: LocalEngineSetLauncher) -> bool:
+        """Wait until the hub lists every engine still running; False when a stop or the last exit came first."""
+        with closing(EngineWatch(self._engine_file())) as watch:
+            while not supervisor.stopping:
+                self._reap(engines)
+                running = {process.pid for process in engines.running}
+                if not running:
+                    return False
+                if running <= watch.registered():
+                    return True
+                supervisor.wait(REGISTRATION_CHECK)
+        return False
+
+    def _report_exits(self) -> int:
+        """Every engine ended with no stop request: fine if each was shut down, a failure otherwise."""
+        codes = self._exit_codes
+        if all(code == 0 for code in codes):
+            return 0  # shut down on request, through the controller
+        return self.fail(f"all {len(codes)} engines exited on their own (exit codes: "
+                         f"{', '.join(map(str, sorted(set(codes))))}); see their logs in {self.profile_path.log}")
+
+    def _engine_file(self) -> Path:
+        """The connection file the engines read: --file among the engine arguments, else the profile's."""
+        args = self.engine_args
+        for index, arg in enumerate(args):
+            name, equals, value = arg.partition("=")
+            if name in ENGINE_FILE_OPTIONS:
+                value = value if equals else (args[index + 1] if index + 1 < len(args) else "")
+                return Path(value).expanduser()
+        return self.profile_path.security / ENGINE_FILE
 
     def _start_engines(self) -> LocalEngineSetLauncher:
         engines = LocalEngineSetLauncher(self.profile_path.path, self.n, self._engine_args())
         engines.start()
+        self._exit_codes: list[int] = []
         self.slog.info("engines started", n=self.n, profile=self.profile_path.name)
         return engines
 
     def _reap(self, engines: LocalEngineSetLauncher) -> None:
         for process in engines.reap():
+            self._exit_codes.append(process.returncode if process.returncode is not None else 0)
             self.slog.warning("an engine exited", pid=process.pid, returncode=process.returncode)
 
     def _engine_args(self) -> list[str]:
@@ -105,9 +148,11 @@ class IPClusterEngines(BaseParallelApplication):
                 print(f"ipcluster: started in the background (pid {child.pid}); stop with `ipcluster stop`")
                 return 0
             if child.poll() is not None:
-                return self.fail(f"the background cluster exited with code {child.returncode}; see {log}")
+                return self.fail(f"the background `ipcluster {self.subcommand}` exited with code "
+                                 f"{child.returncode}; see {log}")
             time.sleep(0.05)  # the child writes its pid file within a second
-        return self.fail(f"the background cluster did not report ready within 60 s; see {log}")
+        return self.fail(f"the background `ipcluster {self.subcommand}` did not report ready within 60 s "
+                         f"(it still runs as pid {child.pid}: stop it with `ipcluster stop`); see {log}")
 
 
 class IPClusterStart(IPClusterEngines):
@@ -155,7 +200,7 @@ class IPClusterStart(IPClusterEngines):
 
 class IPClusterStop(BaseParallelApplication):
     name = "ipcluster"
-    description = "Stop the cluster that `ipcluster start` started for a profile."
+    description = "Stop what `ipcluster start` and `ipcluster engines` started for a profile."
     config_file_stem = "ipcluster"
     signal = Integer(int(signal.SIGTERM), help="the signal to send").tag(config=True)
     timeout = Float(60.0, help="seconds to wait for everything to exit").tag(config=True)
@@ -163,32 +208,66 @@ class IPClusterStop(BaseParallelApplication):
     flags = COMMON_FLAGS
 
     def run(self) -> int:
-        pid_file = self.profile_path.pid / "ipcluster.pid"
-        data = read_pid_file(pid_file)
-        if data is None:
+        found = self._pid_files()
+        if not found:
             print(f"ipcluster: no cluster is running for profile {self.profile_path.name!r} "
-                  f"(no {pid_file}); start one with `ipcluster start`", file=sys.stderr)
+                  f"(no {self.profile_path.pid / 'ipcluster.pid'}); start one with `ipcluster start`",
+                  file=sys.stderr)
             return NO_CLUSTER
-        pid = data["pid"]
-        if not pid_alive(pid):
-            pid_file.unlink(missing_ok=True)
-            print(f"ipcluster: the cluster of profile {self.profile_path.name!r} had already stopped; "
-                  "removed its stale pid file", file=sys.stderr)
+        running = {what: data["pid"] for what, (path, data) in found.items() if is_running(data)}
+        for what, (path, data) in found.items():
+            if what not in running:
+                remove_stale(path, data, f"{what} of profile {self.profile_path.name!r} had already stopped")
+        if not running:
             return ALREADY_STOPPED
-        os.kill(pid, self.signal)
         deadline = time.monotonic() + self.timeout
-        while pid_alive(pid) and _not_zombie(pid):
+        for what, pid in running.items():
+            code = self._stop(what, pid, deadline)
+            if code:
+                return code
+        return 0
+
+    def _pid_files(self) -> dict[str, tuple[Path, dict[str, Any]]]:
+        """What runs for this profile, by its pid file; the engines first, so they stop before their controller."""
+        found = {}
+        for what, name in (("`ipcluster engines`", "ipcluster-engines"), ("the cluster", "ipcluster")):
+            path = self.profile_path.pid / f"{name}.pid"
+            data = read_pid_file(path)
+            if data is not None:
+                found[what] = (path, data)
+        return found
+
+    def _stop(self, what: str, pid: int, deadline: float) -> int:
+        """Signal `pid` and wait for it to exit; a pid we may not signal is one line, not a traceback."""
+        try:
+            os.kill(pid, self.signal)
+        except PermissionError as exc:
+            return self.fail(f"cannot signal {what} (pid {pid}): {exc.strerror}; is it another user's process?")
+        except ProcessLookupError:
+            pass  # it exited just now
+        while pid_running(pid):
             if time.monotonic() > deadline:
-                return self.fail(f"pid {pid} is still running after {self.timeout:g} s; kill it with `kill -9 {pid}`")
+                return self.fail(f"{what} (pid {pid}) is still running after {self.timeout:g} s; "
+                                 f"kill it with `kill -9 {pid}`")
             time.sleep(0.02)  # another process: nothing to wait on but its pid
-        print(f"ipcluster: stopped the cluster of profile {self.profile_path.name!r}")
+        print(f"ipcluster: stopped {what} of profile {self.profile_path.name!r}")
         return 0
 
 
-def _not_zombie(pid: int) -> bool:
+def remove_stale(path: Path, data: dict[str, Any], why: str = "") -> None:
+    """Remove a pid file whose process is gone or whose pid now names another process, and say so."""
+    path.unlink(missing_ok=True)
+    if not why:
+        pid = data["pid"]
+        why = f"pid {pid} now belongs to another process" if pid_alive(pid) else f"pid {pid} has exited"
+    print(f"ipcluster: {why}; removed its stale pid file {path}", file=sys.stderr)
+
+
+def pid_running(pid: int) -> bool:
+    """Alive and not a zombie (a zombie has exited; only its parent has not collected it)."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
     except OSError:
         return False
 
