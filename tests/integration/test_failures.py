@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import time
 
 import psutil
@@ -12,7 +13,7 @@ import pytest
 from clusters import alive, run, wait_until
 
 from ipcluster.client import Client, EngineError, RemoteError, interactive
-from ipcluster.protocol import free_ports
+from ipcluster.protocol import PORT_NAMES, ControllerSpec, free_ports, write_connection_file
 
 # --ping=200 and 5 misses: a dead engine is noticed within about a second
 DETECTION_LIMIT = 20
@@ -157,3 +158,20 @@ def test_a_dead_controller_fails_the_client_instead_of_hanging_it(make_cluster, 
             rc.wait_for_engines(3, timeout=DETECTION_LIMIT)
         with pytest.raises(RuntimeError, match="create a new Client"):
             rc[1].apply_async(sleeper, 0)
+
+
+def test_hub_with_its_admin_port_taken_exits_with_one_line(tmp_path, no_leftovers):
+    """Another process on the admin port: ipcluster-hub refuses to start, in one line, instead of sharing it."""
+    ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))
+    spec_path = tmp_path / "spec.json"
+    write_connection_file(spec_path, ControllerSpec(key="k", ports=ports).to_dict())
+    env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", ports["admin"]))
+        taken.listen()
+        done = run(["ipcluster.hub", f"--spec={spec_path}"], env, timeout=30)
+    assert 1 == done.returncode
+    lines = done.stderr.strip().splitlines()
+    assert 1 == len(lines), done.stderr
+    assert lines[0].startswith("ipcluster-hub: cannot bind")
+    assert f"127.0.0.1:{ports['admin']}" in lines[0]

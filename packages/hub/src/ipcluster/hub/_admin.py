@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import hmac
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -50,8 +51,19 @@ def bind_admin_server(hub: Hub) -> grpc.Server:
     admin_pb2_grpc.add_AdminServicer_to_server(AdminService(hub), server)
     # loopback only, whatever the controller's --ip: the key travels in clear over this port
     address = f"127.0.0.1:{hub.spec.ports['admin']}"
+    _check_free(hub.spec.ports["admin"], address)
     try:
         server.add_insecure_port(address)
     except RuntimeError as exc:
         raise OSError(errno.EADDRINUSE, f"cannot listen on {address} for the admin service ({exc})") from None
     return server
+
+
+def _check_free(port: int, address: str) -> None:
+    """Fail in one line before gRPC does: its core would also log the failure on a line of its own."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind: TIME_WAIT is no conflict
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot listen on {address} for the admin service: {exc.strerror}") from None

@@ -70,7 +70,7 @@ def run_service(name: str, factory: Callable[[ControllerSpec, Any], Any], argv: 
         return 1
     try:
         service = factory(spec, log)
-    except zmq.ZMQError as exc:
+    except (zmq.ZMQError, OSError) as exc:  # OSError: the hub's admin port
         print(f"ipcluster-{name}: cannot bind its sockets on {spec.ip} ({exc}): is another controller "
               "using these ports? Start without --reuse to pick fresh ones", file=sys.stderr)
         return 1
