@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket as socketlib
+import struct
 import sys
 import threading
 import time
@@ -33,6 +34,7 @@ from ipcluster.protocol import registry_pb2 as reg
 from ipcluster.protocol import work_pb2 as work
 
 MT = header_pb2.MsgType
+_BEAT = struct.Struct("<Q")  # a ping, as the heart monitor packs it
 
 
 class RegistrationError(RuntimeError):
@@ -56,6 +58,7 @@ class Engine:
         self._period = info.get("heartbeat_period_ms", 1000) / 1000
         self._silence_limit = self._period * max_heartbeat_misses
         self._last_ping = time.monotonic()
+        self._last_beat = 0  # the heart monitor's counter in its last ping: it only goes up
         self._iopub_lock = threading.Lock()
         self._current_parent = ""
         self.exit_code = 0  # 1 when the controller was lost or gave up on this engine
@@ -166,17 +169,37 @@ class Engine:
             self.loop.stop()
 
     def _on_ping(self, frames: list[zmq.Frame]) -> None:
+        """A ping is the heart monitor's beat counter; one going back means a new monitor.
+
+        A controller restarted with --reuse pings on the same port, but its
+        hub does not know this engine and its monitor ignores the pongs: exit
+        rather than run on unregistered, as when the controller is lost.
+        """
         self._last_ping = time.monotonic()
+        if len(frames) != 1 or len(frames[0]) != _BEAT.size:
+            return
+        (beat,) = _BEAT.unpack(frames[0].buffer)
+        if not self._last_beat:  # the heartbeat path works: say so once, so a blocked port is not a mystery
+            self.log.info("heard the controller's heartbeat", beat=beat)
+        elif beat <= self._last_beat:
+            self._leave(f"the controller at {url(self.info, 'hb_ping')} restarted (its heartbeat counter went back "
+                        f"from {self._last_beat} to {beat}) and does not know this engine",
+                        beat=beat, last_beat=self._last_beat)
+            self.engine_id = NO_ENGINE  # the new hub has nothing to unregister
+        self._last_beat = beat
 
     def _check_controller(self) -> None:
         silent = time.monotonic() - self._last_ping
         if silent > self._silence_limit:
-            self.log.error("lost the controller: no heartbeat", seconds=round(silent, 1),
-                           controller=url(self.info, "hb_ping"))
-            print(f"ipengine: no heartbeat from the controller at {url(self.info, 'hb_ping')} for "
-                  f"{silent:.0f} s; exiting", file=sys.__stderr__)
-            self.exit_code = 1
-            self.loop.stop()
+            self._leave(f"no heartbeat from the controller at {url(self.info, 'hb_ping')} for {silent:.0f} s",
+                        seconds=round(silent, 1))
+
+    def _leave(self, reason: str, **details: object) -> None:
+        """Lost the controller: one line on stderr and in the log, then exit code 1."""
+        self.log.error("lost the controller", reason=reason, **details)
+        print(f"ipengine: {reason}; exiting", file=sys.__stderr__)
+        self.exit_code = 1
+        self.loop.stop()
 
     # -- requests
 
@@ -224,7 +247,6 @@ class Engine:
         header = self.session.header(reply_type, parent_id=msg.header.msg_id, engine_id=self.engine_id, status=status)
         self.session.send(socket, header, reply, result, idents=msg.idents)
         self._current_parent = ""
-        self.exit_code = 0  # 1 when the controller was lost or gave up on this engine
 
     def _control(self, socket: zmq.Socket, msg: Message) -> None:
         try:
