@@ -7,7 +7,7 @@ import signal
 
 import psutil
 import pytest
-from clusters import alive, processes_of, wait_until
+from clusters import alive, processes_of, run, wait_until
 
 from ipcluster.client import EngineError, RemoteError, interactive
 
@@ -124,3 +124,27 @@ def test_busy_engine_dies_with_its_ipcluster(make_cluster, tmp_path):
         cluster.process.kill()
         wait_until(lambda: not alive(engine), 5, "the engine to exit")
         wait_until(lambda: not any(alive(p) for p in processes_of(cluster.ipython_dir)), 10, "the controller to exit")
+
+
+def test_a_missing_startup_script_is_one_line_before_registering(make_cluster):
+    """ipengine -s with a path that is not there exits 1 in one line naming it; no engine joins."""
+    cluster = make_cluster(1)
+    with cluster.client() as rc:
+        done = run(["ipcluster.engine", "-s", "/nonexistent/startup.py"], cluster.env, timeout=60)
+        assert 1 == done.returncode
+        assert 1 == len(done.stderr.strip().splitlines()), done.stderr
+        assert "/nonexistent/startup.py" in done.stderr
+        assert [0] == rc.ids
+
+
+def test_a_failing_startup_command_is_one_line_and_the_engine_leaves(make_cluster):
+    """ipengine -c with code that raises exits 1 naming the error, and unregisters instead of lingering."""
+    cluster = make_cluster(1)
+    with cluster.client() as rc:
+        done = run(["ipcluster.engine", "-c", "1 / 0"], cluster.env, timeout=60)
+        assert 1 == done.returncode
+        errors = [line for line in done.stderr.splitlines() if line.startswith("ipengine:")]  # not the log
+        assert 1 == len(errors), done.stderr
+        assert "startup command (-c) raised ZeroDivisionError" in errors[0]
+        assert "Traceback" not in done.stderr
+        wait_until(lambda: [0] == rc.ids, 10, "the failed engine to leave")

@@ -44,6 +44,7 @@ class IPEngineApp(BaseParallelApplication):
 
     def run(self) -> int:
         info = self._connection_info()
+        startup = self._startup_code()  # read before registering: a missing script is a usage error
         engine = Engine(info, self.slog, timeout=self.timeout, max_heartbeat_misses=self.max_heartbeat_misses,
                         requested_id=self.id)
         engine.handle_signals()  # before registering: a SIGTERM once visible must be a clean stop
@@ -53,7 +54,7 @@ class IPEngineApp(BaseParallelApplication):
             except RegistrationError as exc:
                 raise UsageError(str(exc)) from None
             with contextlib.suppress(EngineStopped):  # stopped during start-up: run() returns at once
-                self._run_startup(engine)
+                self._run_startup(engine, startup)
             engine.run()
         finally:
             engine.close()
@@ -66,12 +67,26 @@ class IPEngineApp(BaseParallelApplication):
         except ConnectionFileError as exc:
             raise UsageError(str(exc)) from None
 
-    def _run_startup(self, engine: Engine) -> None:
+    def _startup_code(self) -> list[tuple[str, str, str]]:
+        """(what, code, filename) of the startup command and script, in the order they run."""
+        code = []
         if self.startup_command:
-            engine.run_startup_code(self.startup_command)
+            code.append(("startup command (-c)", self.startup_command, "<startup_command>"))
         if self.startup_script:
             script = Path(self.startup_script).expanduser()
-            engine.run_startup_code(script.read_text(), str(script))
+            try:
+                code.append((f"startup script {script}", script.read_text(), str(script)))
+            except OSError as exc:
+                raise UsageError(f"cannot read the startup script {script} ({exc.strerror}): "
+                                 "fix the path given to -s / IPEngineApp.startup_script") from None
+        return code
+
+    def _run_startup(self, engine: Engine, startup: list[tuple[str, str, str]]) -> None:
+        for what, code, filename in startup:
+            try:
+                engine.run_startup_code(code, filename)
+            except Exception as exc:
+                raise UsageError(f"the {what} raised {type(exc).__name__}: {exc}; fix it or leave it out") from None
 
 
 def main(argv: list[str] | None = None) -> int:
