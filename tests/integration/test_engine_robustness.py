@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 
 import psutil
 import pytest
@@ -148,3 +150,22 @@ def test_a_failing_startup_command_is_one_line_and_the_engine_leaves(make_cluste
         assert "startup command (-c) raised ZeroDivisionError" in errors[0]
         assert "Traceback" not in done.stderr
         wait_until(lambda: [0] == rc.ids, 10, "the failed engine to leave")
+
+
+def test_a_task_longer_than_the_heartbeat_limit_does_not_make_its_engine_leave(make_cluster):
+    """Pings that queued while a long task ran count as heard: the engine answers and stays registered."""
+    cluster = make_cluster(1, controller_args=("--ping=100",))
+    with cluster.client() as rc:
+        engine = subprocess.Popen(
+            [sys.executable, "-m", "ipcluster.engine", "--IPEngineApp.max_heartbeat_misses=5"],
+            env=cluster.env, start_new_session=True, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            rc.wait_for_engines(2, timeout=30)
+            assert 2 == rc[1].apply_async(nap, 2).get(timeout=30)  # 20 periods, four times the limit
+            assert 0 == rc[1].apply_async(nap, 0).get(timeout=10)
+            assert [0, 1] == rc.ids
+        finally:
+            engine.terminate()
+            stderr = engine.communicate(timeout=30)[1]
+        assert 0 == engine.returncode, stderr

@@ -28,6 +28,7 @@ from ipcluster.protocol import (
     Message,
     Session,
     header_pb2,
+    readable,
     url,
 )
 from ipcluster.protocol import registry_pb2 as reg
@@ -189,6 +190,8 @@ class Engine:
         self._last_beat = beat
 
     def _check_controller(self) -> None:
+        if readable(self.ping_watch):  # pings queued while a long task ran: the loop reads them next
+            return
         silent = time.monotonic() - self._last_ping
         if silent > self._silence_limit:
             self._leave(f"no heartbeat from the controller at {url(self.info, 'hb_ping')} for {silent:.0f} s",

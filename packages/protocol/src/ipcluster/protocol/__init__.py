@@ -14,7 +14,7 @@ from ipcluster.protocol._connection import (
     url,
     write_connection_file,
 )
-from ipcluster.protocol._frames import drain, recv_frames, send_frames
+from ipcluster.protocol._frames import drain, readable, recv_frames, send_frames
 from ipcluster.protocol._logging import configure_logging
 from ipcluster.protocol._loop import Loop
 from ipcluster.protocol._peer import HubPeer
@@ -65,6 +65,7 @@ __all__ = [
     "new_key",
     "parse",
     "read_connection_file",
+    "readable",
     "recv_frames",
     "registry_pb2",
     "send_frames",
