@@ -13,6 +13,7 @@ import pytest
 from clusters import alive, run, wait_until
 
 from ipcluster.client import Client, EngineError, RemoteError, interactive
+from ipcluster.client import _client as client_module
 from ipcluster.protocol import PORT_NAMES, ControllerSpec, free_ports, write_connection_file
 
 # --ping=200 and 5 misses: a dead engine is noticed within about a second
@@ -175,3 +176,18 @@ def test_hub_with_its_admin_port_taken_exits_with_one_line(tmp_path, no_leftover
     assert 1 == len(lines), done.stderr
     assert lines[0].startswith("ipcluster-hub: cannot bind")
     assert f"127.0.0.1:{ports['admin']}" in lines[0]
+
+
+def test_a_frozen_controller_fails_the_client_after_its_silence_limit(make_cluster, monkeypatch):
+    """A hub that stops answering (SIGSTOP: no TCP close, as when its host dies) is given up on in time."""
+    monkeypatch.setattr(client_module, "HUB_PING_MS", 200)
+    monkeypatch.setattr(client_module, "HUB_SILENCE_MS", 1000)
+    cluster = make_cluster(1)
+    with cluster.client() as rc:
+        hub = next(p for p in controller_services(cluster) if "ipcluster.hub" in " ".join(p.cmdline()))
+        hub.suspend()
+        try:
+            with pytest.raises(RuntimeError, match="lost the controller"):
+                rc.wait_for_engines(2, timeout=DETECTION_LIMIT)
+        finally:
+            hub.resume()

@@ -73,13 +73,14 @@ class Client:
         for channel in ("registration", "mux", "task", "control"):
             socket = self._context.socket(zmq.DEALER)
             socket.sndhwm = socket.rcvhwm = 0
+            if channel == "registration":
+                # A dead controller must not leave the client waiting: zmq pings the hub, and a dropped
+                # connection (the process died, or its host fell silent for HUB_SILENCE_MS) fails
+                # everything. Options count only when set before connect.
+                socket.heartbeat_ivl, socket.heartbeat_timeout = HUB_PING_MS, HUB_SILENCE_MS
+                sockets[CONTROLLER_WATCH] = socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
             socket.connect(url(self.info, channel))
             sockets[channel] = socket
-        # A dead controller must not leave the client waiting: zmq pings the hub, and a dropped
-        # connection (the process died, or its host fell silent for HUB_SILENCE_MS) fails everything.
-        hub = sockets["registration"]
-        hub.heartbeat_ivl, hub.heartbeat_timeout = HUB_PING_MS, HUB_SILENCE_MS
-        sockets[CONTROLLER_WATCH] = hub.get_monitor_socket(zmq.EVENT_DISCONNECTED)
         return sockets
 
     # -- engines
@@ -103,12 +104,14 @@ class Client:
             ):
                 raise TimeoutError(f"{len(self._inbox.engines)} of {n} engines registered after {timeout} s")
         if self._inbox.stopped is not None:
-            raise RuntimeError(f"this client is closed ({self._inbox.stopped})")
+            raise self._inbox.closed_error()
 
     def engine_uuid(self, engine_id: int) -> str:
         try:
             return self._inbox.engines[engine_id]
         except KeyError:
+            if self._inbox.stopped is not None:
+                raise self._inbox.closed_error() from None
             raise EngineError(f"engine {engine_id} is not registered (registered: {self.ids})") from None
 
     def __getitem__(self, key: int | slice | list[int]) -> DirectView:

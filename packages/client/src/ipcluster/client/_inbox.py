@@ -54,30 +54,33 @@ class Inbox:
         self.pending[future.msg_id] = future
         if self.stopped is not None:  # checked after adding, so fail_everything cannot miss the future
             self._take(future.msg_id)
-            raise self._closed_error()
+            raise self.closed_error()
         if future.engine_uuid:
             self.pending_by_engine[future.engine_uuid].add(future.msg_id)
             if future.engine_uuid not in self.engines.values():  # it left while we were adding
                 self._take(future.msg_id)
                 raise EngineError(f"engine {future.metadata['engine_id']} is no longer registered")
 
-    def _closed_error(self) -> RuntimeError:
-        return RuntimeError(f"this client is closed ({self.stopped}); create a new Client")
+    def closed_error(self) -> RuntimeError:
+        return RuntimeError(f"this client can no longer be used ({self.stopped}); create a new Client")
 
     def expect_hub(self, msg_id: str, future: Future) -> None:
         """Register a hub request's future before it is sent, as `expect` does for tasks."""
         self.hub_requests[msg_id] = future
         if self.stopped is not None:
             del self.hub_requests[msg_id]
-            raise self._closed_error()
+            raise self.closed_error()
 
     def fail_everything(self, error: BaseException) -> None:
-        """The I/O thread stopped: nothing pending will ever be answered."""
+        """Closed, the I/O thread crashed, or the controller is gone: nothing pending will be answered."""
         self.stopped = error
         failure = RuntimeError(f"the client stopped ({error}); create a new Client")
         for future in [*self.pending.values(), *self.hub_requests.values()]:
             fail(future, failure)
+        self.pending.clear()
+        self.pending_by_engine.clear()
         with self.engines_changed:
+            self.engines.clear()  # none of them can be reached through this client any more
             self.engines_changed.notify_all()
 
     # -- the I/O thread's side
