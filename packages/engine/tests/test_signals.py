@@ -52,6 +52,15 @@ def test_signal_before_user_code_interrupts_it_on_entry(signals):
     assert [] == ran
 
 
+def test_a_task_interrupted_on_entry_leaves_engine_code_uninterruptible(signals, stops):
+    """After an interrupt raised from inside `with signals:`, a second signal only stops the loop."""
+    os.kill(os.getpid(), signal.SIGTERM)
+    with pytest.raises(EngineStopped), signals:
+        pass
+    os.kill(os.getpid(), signal.SIGTERM)  # e.g. sending the reply: must not be cut in half
+    assert ["stop", "stop"] == stops
+
+
 def test_deferred_section_finishes_before_the_interrupt(signals):
     """Engine code called from user code (a multipart send) completes; the interrupt follows it."""
     done = []

@@ -74,5 +74,8 @@ class StopSignals:
             self._interrupt()
 
     def _interrupt(self) -> NoReturn:
+        # leaving user code now: __exit__ may never run (the raise can come from inside __enter__), and a
+        # flag left set would let a later signal cut engine code, such as a reply's send, in half
+        self._in_user_code = False
         name = signal.Signals(self.received or signal.SIGTERM).name
         raise EngineStopped(f"{name} stopped the engine while this task ran")
