@@ -92,3 +92,31 @@ def test_stop_from_a_handler_leaves_the_rest_unread():
     assert b"w1" == work.recv()
     loop.close()
     context.destroy(linger=0)
+
+
+def test_priority_socket_emptied_before_its_turn_does_not_block_the_loop():
+    """Work and two priority readers all ready in one poll: each message is handled once, and run() returns."""
+    context = zmq.Context()
+    work, work_in = _pipe(context, "work-first")
+    urgent, urgent_in = _pipe(context, "urgent-later")
+    other, other_in = _pipe(context, "urgent-other")
+    loop = Loop()
+    handled = []
+    loop.add_reader(work, lambda frames: handled.append(frames[0].bytes))  # registered first: polled first
+    loop.add_reader(urgent, lambda frames: handled.append(frames[0].bytes), priority=True)
+    loop.add_reader(other, lambda frames: handled.append(frames[0].bytes), priority=True)
+    work_in.send(b"w")
+    urgent_in.send(b"u")
+    other_in.send(b"o")
+    loop.call_later(0.05, loop.stop)
+    runner = threading.Thread(target=loop.run)
+    runner.start()
+    runner.join(timeout=5)
+    try:
+        assert not runner.is_alive(), "the loop blocked receiving from an empty socket"
+        assert [b"u", b"o", b"w"] == handled
+    finally:
+        loop.stop()
+        runner.join(timeout=5)
+        loop.close()
+        context.destroy(linger=0)

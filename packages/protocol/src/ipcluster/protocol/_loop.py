@@ -82,21 +82,27 @@ class Loop:
             self._run_due_timers()
 
     def _drain(self, socket: zmq.Socket) -> None:
-        """Up to DRAIN_BATCH messages; stops early once the loop is stopped, priority readers first."""
+        """Up to DRAIN_BATCH messages; stops early once the loop is stopped, priority readers first.
+
+        Readiness is checked before each receive: a priority socket polled as
+        ready may have been emptied while another socket was drained.
+        """
         handler = self._handlers[socket]
+        serve_priority = bool(self._priority) and socket not in self._priority
         for _ in range(DRAIN_BATCH):
-            if self._priority:
-                self._serve_priority(socket)
-                if self._stopped:
-                    return
-            handler(recv_frames(socket))
+            if serve_priority:
+                self._serve_priority()
             if self._stopped or not readable(socket):
                 return
+            handler(recv_frames(socket))
 
-    def _serve_priority(self, current: zmq.Socket) -> None:
+    def _serve_priority(self) -> None:
         for socket in self._priority:
-            if socket is not current and readable(socket):
-                self._drain(socket)
+            handler = self._handlers[socket]
+            for _ in range(DRAIN_BATCH):
+                if self._stopped or not readable(socket):
+                    break
+                handler(recv_frames(socket))
 
     def _drain_wakeups(self) -> None:
         try:
