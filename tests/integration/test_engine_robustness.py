@@ -13,7 +13,7 @@ from clusters import alive, processes_of, run, wait_until
 
 from ipcluster.client import EngineError, RemoteError, interactive
 
-QUEUED = 4  # tasks of a second each queued on one engine
+QUEUED = 4  # requests sent to one engine: one running, the rest queued behind it
 
 
 @interactive  # engines cannot import this test module: send the function by value
@@ -78,23 +78,47 @@ def test_output_that_utf8_cannot_encode_comes_back_escaped(make_cluster):
         assert "out \\udc80\n" == result.stdout
 
 
-def test_clear_is_answered_before_queued_work(make_cluster):
-    """rc.clear goes over the control queue: answered once the running task ends, ahead of the queued ones."""
-    cluster = make_cluster(1)
-    with cluster.client() as rc:
-        queued = [rc[0].apply_async(nap, 1) for _ in range(QUEUED)]
-        rc.clear(targets=0, block=True)
-        assert [False] * (QUEUED - 1) == [result.ready() for result in queued[1:]]
-        assert [1] * QUEUED == [result.get(timeout=QUEUED * 5) for result in queued]
+@interactive
+def wait_for_gate(path):
+    """Block until the test opens this task's gate (creates the file), so no clock decides the order."""
+    import os
+    import time
+
+    deadline = time.monotonic() + 60
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gate {path} never opened")
+        time.sleep(0.01)
+    return path
 
 
-def test_shutdown_is_answered_before_queued_work(make_cluster):
-    """rc.shutdown stops the engine after its running task; the queued ones fail instead of running."""
+def test_clear_is_answered_before_queued_work(make_cluster, tmp_path):
+    """rc.clear sent while a task runs is answered when that task ends, ahead of the queued ones."""
+    cluster = make_cluster(1)
+    gates = [tmp_path / f"gate{i}" for i in range(1, QUEUED)]
+    with cluster.client() as rc:
+        pid_file = tmp_path / "running.pid"
+        running = rc[0].apply_async(sleep_after_writing_pid, 2, str(pid_file))
+        queued = [rc[0].apply_async(wait_for_gate, str(gate)) for gate in gates]  # cannot end on their own
+        wait_until(lambda: pid_file.exists() and pid_file.read_text(), 10, "the first task to start")
+        rc.clear(targets=0, block=False).get(timeout=30)  # were it served after the queue, this times out
+        assert None is running.get(timeout=10)
+        assert [False] * len(queued) == [result.ready() for result in queued]
+        for gate in gates:
+            gate.touch()
+        assert [str(gate) for gate in gates] == [result.get(timeout=30) for result in queued]
+
+
+def test_shutdown_is_answered_before_queued_work(make_cluster, tmp_path):
+    """rc.shutdown sent while a task runs stops the engine after that task; the queued ones fail, unrun."""
     cluster = make_cluster(1)
     with cluster.client() as rc:
-        queued = [rc[0].apply_async(nap, 1) for _ in range(QUEUED)]
+        pid_file = tmp_path / "running.pid"
+        rc[0].apply_async(sleep_after_writing_pid, 2, str(pid_file))
+        queued = [rc[0].apply_async(nap, 1) for _ in range(QUEUED - 1)]
+        wait_until(lambda: pid_file.exists() and pid_file.read_text(), 10, "the first task to start")
         rc.shutdown(targets=0, block=True)
-        for result in queued[1:]:
+        for result in queued:
             with pytest.raises(EngineError):
                 result.get(timeout=10)
 
@@ -109,7 +133,7 @@ def test_stop_signal_interrupts_a_running_task(make_cluster, tmp_path, signum):
         wait_until(lambda: pid_file.exists() and pid_file.read_text(), 10, "the task to start")
         engine = psutil.Process(int(pid_file.read_text()))
         os.kill(engine.pid, signum)
-        wait_until(lambda: not alive(engine), 5, "the engine to exit")
+        wait_until(lambda: not alive(engine), 15, "the engine to exit")
         with pytest.raises((RemoteError, EngineError)) as caught:  # the reply and the engine's departure race
             result.get(timeout=10)
         assert "EngineStopped" == getattr(caught.value, "ename", "EngineStopped")
@@ -124,7 +148,7 @@ def test_busy_engine_dies_with_its_ipcluster(make_cluster, tmp_path):
         wait_until(lambda: pid_file.exists() and pid_file.read_text(), 10, "the task to start")
         engine = psutil.Process(int(pid_file.read_text()))
         cluster.process.kill()
-        wait_until(lambda: not alive(engine), 5, "the engine to exit")
+        wait_until(lambda: not alive(engine), 15, "the engine to exit")
         wait_until(lambda: not any(alive(p) for p in processes_of(cluster.ipython_dir)), 10, "the controller to exit")
 
 
