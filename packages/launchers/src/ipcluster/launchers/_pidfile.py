@@ -24,14 +24,28 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def process_start_time(pid: int) -> int | None:
-    """When `pid` started, in clock ticks after boot (field 22 of /proc/<pid>/stat); None where unknown."""
+def _stat_after_name(pid: int) -> list[str] | None:
+    """Fields 3 on of /proc/<pid>/stat (state first); None where there is no such process or no /proc."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
-            after_name = stat.read().rsplit(")", 1)[1].split()  # the name may hold spaces and parentheses
-        return int(after_name[19])  # fields 1 and 2 (pid, name) are split off: field 22 is index 19
-    except (OSError, IndexError, ValueError):
+            return stat.read().rsplit(")", 1)[1].split()  # the name may hold spaces and parentheses
+    except (OSError, IndexError):
         return None
+
+
+def process_start_time(pid: int) -> int | None:
+    """When `pid` started, in clock ticks after boot (field 22 of /proc/<pid>/stat); None where unknown."""
+    fields = _stat_after_name(pid)
+    try:
+        return int(fields[19]) if fields else None  # fields 1 and 2 (pid, name) are split off
+    except (IndexError, ValueError):
+        return None
+
+
+def pid_running(pid: int) -> bool:
+    """Alive and not a zombie (a zombie has exited; only its parent has not collected it)."""
+    fields = _stat_after_name(pid)
+    return fields is not None and fields[:1] != ["Z"]
 
 
 def is_running(data: dict[str, Any]) -> bool:

@@ -20,7 +20,14 @@ from typing import Any, ClassVar
 
 from traitlets import Bool, Float, Integer, List, Unicode
 
-from ipcluster.launchers._pidfile import is_running, pid_alive, read_pid_file, remove_pid_file, write_pid_file
+from ipcluster.launchers._pidfile import (
+    is_running,
+    pid_alive,
+    pid_running,
+    read_pid_file,
+    remove_pid_file,
+    write_pid_file,
+)
 from ipcluster.launchers._supervise import Supervisor
 from ipcluster.launchers._watch import EngineWatch
 from ipcluster.launchers.local import LocalControllerLauncher, LocalEngineSetLauncher
@@ -83,7 +90,10 @@ class IPClusterEngines(BaseParallelApplication):
                 self._reap(engines)
                 supervisor.wait()
         engines.stop(self.stop_timeout)
-        return 0 if supervisor.stopping else self._report_exits()
+        if supervisor.stopping:
+            return 0
+        self._reap(engines)  # the last engines may have exited after the final reap above
+        return self._report_exits()
 
     def _wait_registered(self, supervisor: Supervisor, engines: LocalEngineSetLauncher) -> bool:
         """Wait until the hub lists every engine still running; False when a stop or the last exit came first."""
@@ -261,15 +271,6 @@ def remove_stale(path: Path, data: dict[str, Any], why: str = "") -> None:
         pid = data["pid"]
         why = f"pid {pid} now belongs to another process" if pid_alive(pid) else f"pid {pid} has exited"
     print(f"ipcluster: {why}; removed its stale pid file {path}", file=sys.stderr)
-
-
-def pid_running(pid: int) -> bool:
-    """Alive and not a zombie (a zombie has exited; only its parent has not collected it)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 SUBCOMMANDS: dict[str, type[BaseParallelApplication]] = {
