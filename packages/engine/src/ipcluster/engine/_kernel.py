@@ -90,19 +90,14 @@ def _user_part(tb: types.TracebackType | None) -> types.TracebackType | None:
     return user_part
 
 
-def _safe_str(exc: BaseException) -> str:
+def _safe_str(exc: BaseException, describing_failure: bool = False) -> str:
+    """str(exc), or a note of why it failed; the failure of a failing __str__ is described only once."""
     try:
         return utf8_safe(str(exc))
     except BaseException as failure:  # user code: it may raise anything
-        return f"<str() failed: {type(failure).__name__}: {_describe(failure)}>"
-
-
-def _describe(failure: BaseException) -> str:
-    """The failure of a failing __str__ may fail the same way: don't recurse."""
-    try:
-        return utf8_safe(str(failure))
-    except BaseException:
-        return "?"
+        if describing_failure:
+            return "?"
+        return f"<str() failed: {type(failure).__name__}: {_safe_str(failure, describing_failure=True)}>"
 
 
 def utf8_safe(text: str) -> str:

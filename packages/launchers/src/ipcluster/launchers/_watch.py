@@ -13,9 +13,8 @@ from pathlib import Path
 
 import zmq
 
-from ipcluster.protocol import ConnectionFileError, Session, header_pb2, read_connection_file, url
+from ipcluster.protocol import ConnectionFileError, Session, drain, header_pb2, read_connection_file, url
 from ipcluster.protocol import registry_pb2 as reg
-from ipcluster.protocol._frames import drain
 
 MT = header_pb2.MsgType
 
