@@ -1,4 +1,5 @@
 import threading
+import time
 
 import pytest
 import structlog
@@ -6,7 +7,7 @@ import zmq
 
 from ipcluster.hub import Hub
 from ipcluster.protocol import PORT_NAMES, ControllerSpec, Session, free_ports, header_pb2
-from ipcluster.protocol import registry_pb2 as reg
+from ipcluster.protocol import records_pb2 as rec
 
 MT = header_pb2.MsgType
 
@@ -14,9 +15,9 @@ MT = header_pb2.MsgType
 class HubHarness:
     """A hub running in a thread on real loopback sockets, and a DEALER to talk to it."""
 
-    def __init__(self, max_records: int = 100):
+    def __init__(self, db_class: str = "DictDB", db_config: dict | None = None):
         ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))
-        self.spec = ControllerSpec(key="test-key", ports=ports, db_max_records=max_records)
+        self.spec = ControllerSpec(key="test-key", ports=ports, db_class=db_class, db_config=db_config or {})
         self.context = zmq.Context()
         self.hub = Hub(self.spec, structlog.get_logger(), self.context)
         self.thread = threading.Thread(target=self.hub.run, daemon=True)
@@ -41,14 +42,14 @@ class HubHarness:
         self.session.send(socket, self.session.header(msg_type), content)
         return self.receive(socket, timeout)
 
-    def task_records_once_seen(self) -> int:
+    def history_once_seen(self) -> list[str]:
         """Task events and queries travel on different sockets: ask the hub until some records are in."""
         client = self.dealer()
-        for _ in range(500):
-            self.request(client, MT.QUEUE_STATUS_REQUEST, reg.QueueStatusRequest())
-            if self.hub.statistics()["task_records"]:
-                break
-        return self.hub.statistics()["task_records"]
+        deadline = time.monotonic() + 10
+        while True:
+            history = self.request(client, MT.HISTORY_REQUEST, rec.HistoryRequest()).content(rec.HistoryReply)
+            if history.msg_ids or time.monotonic() > deadline:
+                return list(history.msg_ids)
 
     def receive(self, socket: zmq.Socket, timeout: float = 5.0):
         assert socket.poll(timeout * 1000), "no answer from the hub"

@@ -10,6 +10,7 @@ from ipcluster.client._client import Client
 from ipcluster.client._errors import (
     CompositeError,
     EngineError,
+    HubError,
     IPClusterError,
     KernelError,
     NoEnginesRegistered,
@@ -25,6 +26,7 @@ __all__ = [
     "CompositeError",
     "DirectView",
     "EngineError",
+    "HubError",
     "IPClusterError",
     "KernelError",
     "LoadBalancedView",

@@ -10,17 +10,18 @@ from typing import Any
 import zmq
 
 from ipcluster.client._asyncresult import AsyncResult, TaskFuture
-from ipcluster.client._errors import EngineError, NoEnginesRegistered
+from ipcluster.client._errors import EngineError, HubError, NoEnginesRegistered
 from ipcluster.client._inbox import CONTROLLER_WATCH, Inbox
 from ipcluster.client._io import IOThread
+from ipcluster.client._records import RecordQueries
 from ipcluster.client._view import DirectView, LoadBalancedView
 from ipcluster.protocol import (
     CLIENT_FILE,
     ConnectionFileError,
+    Message,
     ProfileDir,
     Session,
     header_pb2,
-    parse,
     read_connection_file,
     url,
 )
@@ -32,7 +33,7 @@ HUB_PING_MS = 2000
 HUB_SILENCE_MS = 10000
 
 
-class Client:
+class Client(RecordQueries):
     """Connects to a controller: `rc.ids`, `rc[:]`, `rc[i]`, `rc.load_balanced_view()`.
 
     The connection file is `url_file` (a path or an already-loaded dict; also
@@ -52,7 +53,7 @@ class Client:
         self._io.start()
         self._closed = False
         try:
-            self._hub_request(MT.CONNECTION_REQUEST, reg.ConnectionRequest(), reg.ConnectionReply)
+            self._hub_request(MT.CONNECTION_REQUEST, reg.ConnectionRequest())
         except BaseException:
             self.close()
             raise
@@ -188,20 +189,23 @@ class Client:
     def queue_status(self, targets: int | list[int] | None = None) -> dict:
         """``{engine_id: {'queue': n, 'completed': n}, 'unassigned': n}`` from the hub."""
         wanted = [] if targets in (None, "all") else [targets] if isinstance(targets, int) else list(targets)
-        reply = self._hub_request(
-            MT.QUEUE_STATUS_REQUEST, reg.QueueStatusRequest(targets=wanted), reg.QueueStatusReply
+        reply = self._hub_request(MT.QUEUE_STATUS_REQUEST, reg.QueueStatusRequest(targets=wanted)).content(
+            reg.QueueStatusReply
         )
         status: dict[Any, Any] = {eid: {"queue": q.queue, "completed": q.completed} for eid, q in reply.engines.items()}
         status["unassigned"] = reply.unassigned
         return status
 
-    def _hub_request(self, msg_type: MT, content, reply_cls):
+    def _hub_request(self, msg_type: MT, content) -> Message:
+        """Ask the hub and wait for its answer; a refusal raises HubError."""
         header = self.session.header(msg_type)
         future: Future = Future()
         self._inbox.expect_hub(header.msg_id, future)
         self._io.send("registration", self.session.frames(header, content))
         try:
-            return parse(reply_cls, future.result(self.timeout))
+            return future.result(self.timeout)
+        except HubError:
+            raise
         except RuntimeError as exc:  # failed by fail_everything: closed, or the controller is gone
             raise RuntimeError(str(exc)) from None
         except TimeoutError:

@@ -9,6 +9,10 @@ class IPClusterError(Exception):
     """Base of every ipcluster client error."""
 
 
+class HubError(IPClusterError, RuntimeError):
+    """The hub refused a request; the message says why."""
+
+
 class NoEnginesRegistered(IPClusterError):
     """There is no engine to send the work to."""
 

@@ -17,8 +17,9 @@ import zmq
 from zmq.utils import monitor as zmq_monitor
 
 from ipcluster.client._asyncresult import TaskFuture
-from ipcluster.client._errors import EngineError, error_from_reply
-from ipcluster.protocol import MalformedMessage, Message, ProtocolVersionError, Session, deserialize, header_pb2
+from ipcluster.client._errors import EngineError, HubError, error_from_reply
+from ipcluster.protocol import MalformedMessage, Message, ProtocolVersionError, Session, deserialize, header_pb2, parse
+from ipcluster.protocol import records_pb2 as rec
 from ipcluster.protocol import registry_pb2 as reg
 from ipcluster.protocol import work_pb2 as work
 
@@ -60,6 +61,10 @@ class Inbox:
             if future.engine_uuid not in self.engines.values():  # it left while we were adding
                 self._take(future.msg_id)
                 raise EngineError(f"engine {future.metadata['engine_id']} is no longer registered")
+
+    def forget(self, msg_id: str) -> None:
+        """Stop expecting an answer to `msg_id` (its answer came another way, or the request failed)."""
+        self._take(msg_id)
 
     def closed_error(self) -> RuntimeError:
         return RuntimeError(f"this client can no longer be used ({self.stopped}); create a new Client")
@@ -113,6 +118,8 @@ class Inbox:
                 future.set_result(None)
         elif msg_type == MT.ENGINE_EVENT:
             self._engine_event(msg.content(reg.EngineEvent))
+        elif msg_type == MT.TASK_RESULT:
+            self._resolve_watched(msg)
         elif channel == "registration":
             self._resolve_hub_request(msg)
 
@@ -131,21 +138,33 @@ class Inbox:
 
     def _resolve_task(self, msg: Message) -> None:
         future = self._take(msg.header.parent_id)
-        if future is None:
-            return
+        if future is not None:
+            self.settle(future, msg.content_bytes, msg.buffers, live=True)
+
+    def _resolve_watched(self, msg: Message) -> None:
+        """A task this client asked the hub about has finished."""
+        frames = list(msg.buffers)
+        for record in msg.content(rec.ResultReply).finished:
+            buffers, frames = frames[: record.result_buffers], frames[record.result_buffers :]
+            future = self._take(record.msg_id)
+            if future is not None:
+                self.settle(future, record.result_content, buffers)
+
+    def settle(self, future: TaskFuture, content: bytes, buffers: list, live: bool = False) -> None:
+        """Resolve a task's future from its reply: the engine's, passed on live, or the one the hub stored."""
         try:
-            reply = msg.content(work.TaskReply)
+            reply = parse(work.TaskReply, content)
             future.metadata.update(
                 engine_id=reply.engine_id, started=reply.started, completed=reply.completed, received=time.time(),
                 stdout=reply.stdout, stderr=reply.stderr, status="error" if reply.HasField("error") else "ok",
             )
             if reply.HasField("error"):
                 error = reply.error
-                if reply.engine_died:  # the scheduler's word may arrive before the hub's event
+                if reply.engine_died and live:  # the scheduler's word may arrive before the hub's event
                     self._engine_gone(error.engine_id, reply.engine_uuid, error.evalue)
                 fail(future, error_from_reply(error.ename, error.evalue, error.traceback, error.engine_id))
                 return
-            value = deserialize(msg.buffers) if msg.buffers else None
+            value = deserialize(buffers) if buffers else None
         except Exception as exc:
             fail(future, RuntimeError(f"the result of {future.msg_id} cannot be read here: {exc!r}"))
             return
@@ -156,11 +175,11 @@ class Inbox:
         if future is None or future.done():
             return
         if msg.header.msg_type == MT.HUB_ERROR_REPLY:
-            fail(future, RuntimeError(f"the hub refused: {msg.content(reg.HubErrorReply).error}"))
+            fail(future, HubError(f"the hub refused: {msg.content(reg.HubErrorReply).error}"))
             return
         if msg.header.msg_type == MT.CONNECTION_REPLY:  # here, so no engine event can be applied before it
             self._set_engines(msg.content(reg.ConnectionReply).engines)
-        future.set_result(msg.content_bytes)
+        future.set_result(msg)
 
     def _set_engines(self, engines) -> None:
         with self.engines_changed:

@@ -1,18 +1,24 @@
 """The hub: registration, engine ids, connection info, notifications, task records.
 
 It sits beside the hot path, never on it: schedulers tell it about tasks
-through a PUSH socket, and nothing waits for it to answer.
+through a PUSH socket, and nothing waits for it to answer. Each batch of their
+events becomes one write to the task-record store (see `stores`).
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import zmq
+from traitlets.config import Config
 
+from ipcluster.hub import _records
 from ipcluster.hub._admin import bind_admin_server
+from ipcluster.hub._queries import RecordQueries
+from ipcluster.hub._queues import UNASSIGNED, QueueCounts
 from ipcluster.hub._registry import EngineRegistry, RegistrationRefused
-from ipcluster.hub._store import TaskRecord, TaskStore
+from ipcluster.hub.stores import StoreError, TaskStore, open_store
 from ipcluster.protocol import (
     ControllerSpec,
     Loop,
@@ -25,6 +31,7 @@ from ipcluster.protocol import (
 )
 from ipcluster.protocol import registry_pb2 as reg
 from ipcluster.protocol import work_pb2 as work
+from ipcluster.protocol._service import ServiceError
 
 MT = header_pb2.MsgType
 
@@ -35,7 +42,9 @@ class Hub:
         self.log = log
         self.session = Session(spec.key.encode())
         self.registry = EngineRegistry.empty()
-        self.store = TaskStore(spec.db_max_records)
+        self.counts = QueueCounts()
+        self.store = self._open_store()
+        self.queries = RecordQueries(self.store, self._send_reply, log)
         self.peers: set[bytes] = set()
         # clients that asked for connection info hear about engines over the router:
         # reliable and ordered, unlike pub/sub, which drops what a joining subscriber misses
@@ -55,8 +64,31 @@ class Hub:
             MT.QUEUE_STATUS_REQUEST: self._queue_status,
             MT.PEER_HELLO: self._peer_hello,
             MT.HEART_FAILURE: self._heart_failure,
+            **self.queries.handlers(),
         }
         self.admin = bind_admin_server(self)
+        self._fail_abandoned_tasks()
+
+    def _open_store(self) -> TaskStore:
+        try:
+            store = open_store(self.spec.db_class, self.session.session_id, Path(self.spec.profile_dir or "."),
+                               Config(self.spec.db_config))
+        except StoreError as exc:
+            raise ServiceError(f"cannot open the task store ({self.spec.db_class}): {exc}") from None
+        self.log.info("task store open", db_class=self.spec.db_class)
+        return store
+
+    def _fail_abandoned_tasks(self) -> None:
+        """Tasks a previous controller left pending (a persistent store) will not finish: say so in their records,
+        so nobody waits on them. A reply that still comes (an engine that outlived the restart) overwrites this."""
+        if not self.store.keeps_records:
+            return
+        abandoned = [r["msg_id"] for r in self.store.find({"status": "pending"}, ["engine_id"])]
+        if abandoned:
+            failed = _records.failure("TaskAborted", "the controller restarted before the task finished", None,
+                                      time.time())
+            self.store.update({msg_id: failed for msg_id in abandoned})
+            self.log.info("marked tasks of a previous run as failed", count=len(abandoned))
 
     def _bind(self, kind: int, name: str) -> zmq.Socket:
         socket = self.context.socket(kind)
@@ -77,16 +109,16 @@ class Hub:
         for socket in (self.router, self.notifier, self.events):
             socket.close()
         self.loop.close()
+        self.store.close()
 
     def statistics(self) -> dict[str, int]:
         """Counts for the admin surface; safe to call from another thread."""
         return {
             "engines": len(self.registry.engines()),
-            "task_records": len(self.store),
             "peers": len(self.peers),
             "clients": len(self.watchers),
-            "pending_tasks": sum(list(self.store.pending_by_engine.values())),
-            "completed_tasks": sum(list(self.store.completed_by_engine.values())),
+            "pending_tasks": len(self.counts),
+            "completed_tasks": sum(list(self.counts.completed_by_engine.values())),
         }
 
     # -- requests on the registration socket
@@ -112,15 +144,18 @@ class Hub:
             self.log.warning("refused request", msg_type=MT.Name(msg.header.msg_type), reason=str(exc))
             self._reply_error(msg.idents, msg.header.msg_id, str(exc))
 
-    def _send(self, idents: list[bytes], header, content) -> bool:
+    def _send(self, idents: list[bytes], header, content, buffers=()) -> bool:
         """Send over the router; False when the peer has gone away."""
         try:
-            self.session.send(self.router, header, content, idents=idents)
+            self.session.send(self.router, header, content, buffers, idents=idents)
         except zmq.ZMQError as exc:
             if exc.errno != zmq.EHOSTUNREACH:
                 raise
             return False
         return True
+
+    def _send_reply(self, idents: list[bytes], msg_type: int, parent_id: str, content, buffers: list) -> bool:
+        return self._send(idents, self.session.header(msg_type, parent_id=parent_id), content, buffers)
 
     def _reply(self, msg: Message, msg_type: MT, content) -> None:
         self._send(msg.idents, self.session.header(msg_type, parent_id=msg.header.msg_id), content)
@@ -151,7 +186,7 @@ class Hub:
         info = self.registry.unregister(uuid)
         if info is None:
             return
-        self.store.forget_engine(uuid, time.time())
+        self._fail_held_tasks(info, reason)
         self.log.info("engine unregistered", engine_id=info.engine_id, uuid=uuid, reason=reason)
         event = reg.EngineEvent(kind=reg.EngineEvent.UNREGISTERED, engine=info, reason=reason)
         self._announce(event)
@@ -178,37 +213,71 @@ class Hub:
 
     def _queue_status(self, msg: Message) -> None:
         targets = set(msg.content(reg.QueueStatusRequest).targets)
-        reply = reg.QueueStatusReply(unassigned=self.store.pending_by_engine.get("", 0))
+        reply = reg.QueueStatusReply(unassigned=self.counts.pending_by_engine.get(UNASSIGNED, 0))
         for info in self.registry.engines():
             if targets and info.engine_id not in targets:
                 continue
-            reply.engines[info.engine_id].queue = self.store.pending_by_engine.get(info.uuid, 0)
-            reply.engines[info.engine_id].completed = self.store.completed_by_engine.get(info.uuid, 0)
+            reply.engines[info.engine_id].queue = self.counts.pending_by_engine.get(info.uuid, 0)
+            reply.engines[info.engine_id].completed = self.counts.completed_by_engine.get(info.uuid, 0)
         self._reply(msg, MT.QUEUE_STATUS_REPLY, reply)
 
     # -- task events from schedulers
 
     def _on_task_event(self, frames: list[zmq.Frame]) -> None:
         try:
-            batch = self.session.unpack(frames).content(work.TaskEvents)
+            msg = self.session.unpack(frames)
+            batch = msg.content(work.TaskEvents)
         except ValueError as exc:
             self.log.warning("dropped task events", reason=str(exc))
             return
+        records = _records.RecordBatch()
+        payloads = msg.buffers
         for event in batch.events:
+            payload, payloads = payloads[: event.frames], payloads[event.frames :]
             try:
-                self._record(event)
+                self._record(event, payload, records)
             except ValueError as exc:  # a client's header or id, passed on unparsed by the scheduler
                 self.log.warning("dropped task event", reason=str(exc))
+        self._write(records)
 
-    def _record(self, event: work.TaskEvent) -> None:
+    def _write(self, records: _records.RecordBatch) -> None:
+        """One write per batch; a failing store loses these records but never stops the hub."""
+        if not self.store.keeps_records:
+            return
+        try:
+            records.write(self.store)
+        except Exception as exc:  # the backend's own error: a server gone away, a full disk
+            self.log.error("task store failed; records of this batch are lost", error=repr(exc),
+                           tasks=len(records.new) + len(records.changes))
+            return
+        self.queries.notify(records.finished)
+
+    def _record(self, event: work.TaskEvent, payload: list, records: _records.RecordBatch) -> None:
         task_header = parse(header_pb2.Header, event.header)
         engine_uuid = event.engine_uuid.decode()  # a peer's routing id: not UTF-8 raises ValueError
+        engine_id = self.registry.engine_id(engine_uuid)
         if event.kind == work.TaskEvent.SUBMITTED:
-            if engine_uuid and not self.registry.is_registered(engine_uuid):
+            if engine_uuid and engine_id is None:
                 return  # sent as its engine left; the client fails it, and a record would stay pending forever
-            record = TaskRecord(task_header.msg_id, event.client_id, engine_uuid, event.queue, task_header.date)
-            self.store.submitted(record)
+            self.counts.submitted(task_header.msg_id, engine_uuid)
+            records.add(_records.submission(event, task_header, payload, engine_id))
+            if task_header.resubmit_of:
+                records.change(task_header.resubmit_of, {"resubmitted": task_header.msg_id})
         elif event.kind == work.TaskEvent.ASSIGNED:
-            self.store.assigned(task_header.msg_id, engine_uuid)
+            self.counts.assigned(task_header.msg_id, engine_uuid)
+            records.change(task_header.msg_id, {"engine_uuid": engine_uuid, "engine_id": engine_id})
         else:
-            self.store.finished(task_header.parent_id, engine_uuid, event.time, task_header.status)
+            self.counts.finished(task_header.parent_id, engine_uuid)
+            records.change(task_header.parent_id, _records.result(event, task_header, payload, engine_id))
+
+    def _fail_held_tasks(self, info: reg.EngineInfo, reason: str) -> None:
+        """An engine left: the tasks it held fail, in the counts and in their records."""
+        held = self.counts.forget_engine(info.uuid)
+        if not held:
+            return
+        records = _records.RecordBatch()
+        failed = _records.failure("EngineError", f"engine {info.engine_id} died: {reason}", info.engine_id,
+                                  time.time())
+        for msg_id in held:
+            records.change(msg_id, dict(failed))
+        self._write(records)

@@ -49,8 +49,10 @@ class EngineRegistry:
         self._by_uuid[request.uuid] = info
         return info
 
-    def is_registered(self, uuid: str) -> bool:
-        return uuid in self._by_uuid
+    def engine_id(self, uuid: str) -> int | None:
+        """The id of a registered engine; None for any other uuid."""
+        info = self._by_uuid.get(uuid)
+        return None if info is None else info.engine_id
 
     def unregister(self, uuid: str) -> registry_pb2.EngineInfo | None:
         return self._by_uuid.pop(uuid, None)

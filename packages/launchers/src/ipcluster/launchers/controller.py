@@ -16,17 +16,22 @@ from ipcluster.protocol import (
     ENGINE_FILE,
     PORT_NAMES,
     SPEC_FILE,
+    STORE_CLASSES,
     ConnectionFileError,
     ControllerSpec,
+    UnknownStore,
     free_ports,
     guess_location,
     new_key,
     read_connection_file,
+    resolve_store_name,
     write_connection_file,
 )
 from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, UsageError, run_app
 
 SERVICES = ("ipcluster.hub", "ipcluster.scheduler", "ipcluster.heartmonitor")
+STORE_HELP = {"DictDB": "memory (the default; bounded)", "SQLiteDB": "an SQLite file", "RedisDB": "a Redis server",
+              "MongoDB": "a MongoDB server", "NoDB": "no store at all (queries of past tasks are refused)"}
 
 
 class IPControllerApp(BaseParallelApplication):
@@ -35,7 +40,7 @@ class IPControllerApp(BaseParallelApplication):
     config_file_stem = "ipcontroller"
     aliases_of_classes: ClassVar[dict[str, str]] = {
         "HubFactory": "IPControllerApp", "IPController": "IPControllerApp",
-        "TaskScheduler": "IPControllerApp", "HeartMonitor": "IPControllerApp", "DictDB": "IPControllerApp",
+        "TaskScheduler": "IPControllerApp", "HeartMonitor": "IPControllerApp",
     }
 
     ip = Unicode("127.0.0.1", help="the interface to listen on; '*' for all").tag(config=True)
@@ -47,7 +52,8 @@ class IPControllerApp(BaseParallelApplication):
     hwm = Integer(1, min=0, help="tasks an engine may hold before the scheduler waits (0: no limit)").tag(config=True)
     period = Integer(1000, help="heartbeat period in milliseconds").tag(config=True)
     max_heartmonitor_misses = Integer(5, help="missed heartbeats before an engine is declared dead").tag(config=True)
-    record_limit = Integer(10000, help="task records kept in memory; the oldest finished go first").tag(config=True)
+    db_class = Unicode("DictDB", help="the task-record store: DictDB (memory), SQLiteDB, RedisDB, MongoDB or NoDB; "
+                       "a full name, class name or prefix").tag(config=True)
 
     aliases = {
         **COMMON_ALIASES,
@@ -62,6 +68,10 @@ class IPControllerApp(BaseParallelApplication):
     flags = {
         **COMMON_FLAGS,
         "reuse": ({"IPControllerApp": {"reuse_files": True}}, "reuse the previous connection files' ports and key"),
+        **{
+            store.lower(): ({"IPControllerApp": {"db_class": store}}, f"keep task records in {STORE_HELP[store]}")
+            for store in STORE_CLASSES
+        },
     }
 
     def run(self) -> int:
@@ -84,7 +94,7 @@ class IPControllerApp(BaseParallelApplication):
             key=new_key().decode(), ip=self.ip, location=self.location or guess_location(self.ip),
             ssh=self.ssh_server, engine_ssh=self.engine_ssh_server, task_scheme=self.scheme_name, hwm=self.hwm,
             heartbeat_period_ms=self.period, heartbeat_misses=self.max_heartmonitor_misses,
-            db_max_records=self.record_limit,
+            db_class=self._store_name(), db_config=self._store_config(), profile_dir=str(self.profile_path.path),
         )
         if self.reuse_files:
             path = self.profile_path.security / SPEC_FILE
@@ -96,6 +106,17 @@ class IPControllerApp(BaseParallelApplication):
         if set(fresh.ports) != set(PORT_NAMES):
             fresh.ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES), self.ip), strict=True))
         return fresh
+
+    def _store_name(self) -> str:
+        try:
+            return resolve_store_name(self.db_class)
+        except UnknownStore as exc:
+            raise UsageError(f"{exc} (c.HubFactory.db_class, or --dictdb, --sqlitedb, --redisdb, --mongodb, "
+                             "--nodb)") from None
+
+    def _store_config(self) -> dict:
+        """The stores' config sections (``c.SQLiteDB.table = ...``), handed to the hub, which owns those classes."""
+        return {name: dict(self.config[name]) for name in STORE_CLASSES if name in self.config}
 
     def _supervise(self) -> int:
         supervisor = Supervisor()

@@ -33,7 +33,8 @@ from ipcluster.protocol._session import (
     parse,
     split_idents,
 )
-from ipcluster.protocol.pb import header_pb2, registry_pb2, work_pb2
+from ipcluster.protocol._stores import STORE_CLASSES, UnknownStore, resolve_store_name
+from ipcluster.protocol.pb import header_pb2, records_pb2, registry_pb2, work_pb2
 
 __all__ = [
     "CLIENT_FILE",
@@ -43,6 +44,7 @@ __all__ = [
     "PORT_NAMES",
     "PROTOCOL_VERSION",
     "SPEC_FILE",
+    "STORE_CLASSES",
     "ConnectionFileError",
     "ControllerSpec",
     "HubPeer",
@@ -53,6 +55,7 @@ __all__ = [
     "ProtocolVersionError",
     "Session",
     "SignatureError",
+    "UnknownStore",
     "configure_logging",
     "deserialize",
     "deserialize_apply",
@@ -66,8 +69,10 @@ __all__ = [
     "parse",
     "read_connection_file",
     "readable",
+    "records_pb2",
     "recv_frames",
     "registry_pb2",
+    "resolve_store_name",
     "send_frames",
     "serialize",
     "serialize_apply",

@@ -98,7 +98,12 @@ class ControllerSpec:
     hwm: int = 1
     heartbeat_period_ms: int = 1000
     heartbeat_misses: int = 5
-    db_max_records: int = 10000
+    # the hub's task-record store: a class of STORE_CLASSES, and the config sections of the stores
+    # (``{"SQLiteDB": {"table": "tasks"}}``), which the hub applies as traitlets config
+    db_class: str = "DictDB"
+    # the controller's profile folder: where a file-based store keeps a relative filename
+    profile_dir: str = ""
+    db_config: dict[str, dict[str, Any]] = field(default_factory=dict)
     version: int = PROTOCOL_VERSION
 
     def bind_url(self, name: str) -> str:

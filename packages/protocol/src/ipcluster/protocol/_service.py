@@ -24,6 +24,10 @@ from ipcluster.protocol._profile import ProfileDir
 _PR_SET_PDEATHSIG = 1
 
 
+class ServiceError(Exception):
+    """A service cannot start; the message says why and what to change."""
+
+
 def die_with_parent() -> None:
     """Ask Linux to end this process when its parent dies, so no service outlives ipcontroller."""
     try:
@@ -70,6 +74,10 @@ def run_service(name: str, factory: Callable[[ControllerSpec, Any], Any], argv: 
         return 1
     try:
         service = factory(spec, log)
+    except ServiceError as exc:
+        log.error("cannot start", reason=str(exc))
+        print(f"ipcluster-{name}: {exc}", file=sys.stderr)
+        return 1
     except (zmq.ZMQError, OSError) as exc:  # OSError: the hub's admin port
         print(f"ipcluster-{name}: cannot bind its sockets on {spec.ip} ({exc}): is another controller "
               "using these ports? Start without --reuse to pick fresh ones", file=sys.stderr)

@@ -16,8 +16,9 @@ import zmq
 
 from ipcluster.protocol import DELIMITER, Session, send_frames
 
-# (client_id, engine_uuid, header frame) of each request and reply passing by
-Observer = Callable[[bytes, bytes, zmq.Frame], None]
+# (client_id, engine_uuid, frames) of each request and reply passing by; the frames are
+# [engine or client id, client or engine id, DELIMITER, signature, header, content, buffers...]
+Observer = Callable[[bytes, bytes, list[zmq.Frame]], None]
 # Engines that left, remembered so late requests for them are dropped, not parked forever.
 DEPARTED_MEMORY = 4096
 
@@ -60,7 +61,7 @@ class DirectRouter:
         client_id, engine_uuid = frames[0].bytes, frames[1].bytes
         frames[0], frames[1] = frames[1], frames[0]
         if self._send_to_engine(engine_uuid, frames) and self._on_request is not None:
-            self._on_request(client_id, engine_uuid, frames[4])
+            self._on_request(client_id, engine_uuid, frames)
 
     def from_engine(self, frames: list[zmq.Frame]) -> None:
         if len(frames) < 5 or not self._verified(frames, "reply"):
@@ -73,7 +74,7 @@ class DirectRouter:
         frames[0], frames[1] = frames[1], frames[0]
         send_frames(self.client_side, frames)
         if self._on_reply is not None:
-            self._on_reply(client_id, engine_uuid, frames[4])
+            self._on_reply(client_id, engine_uuid, frames)
 
     def forget(self, engine_uuid: bytes) -> None:
         """An engine left: drop what waits for it, and whatever comes for it later."""

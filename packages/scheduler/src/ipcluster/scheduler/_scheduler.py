@@ -1,13 +1,16 @@
 """The scheduler process: direct, control and task queues, and the iopub forwarder.
 
-It joins the hub as a peer to hear about engines, and pushes compact task
-events to the hub without waiting for anything back.
+It joins the hub as a peer to hear about engines, and pushes task events to
+the hub without waiting for anything back. When the hub keeps records, each
+event carries its message's content and buffers: the frames just received,
+sent on without a copy.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 
 import zmq
 
@@ -76,6 +79,8 @@ class Scheduler:
         self.hub_peer = HubPeer(self.hub, self.session, "scheduler", log, self._engine_joined, self._engine_left)
         self.loop.add_reader(self.hub, self.hub_peer.receive)
         self._events = work.TaskEvents()
+        self._payloads: list[zmq.Frame] = []
+        self._keep_payloads = spec.db_class != "NoDB"
 
     def _socket(self, kind: int, *, bind: str | None = None, connect: str | None = None) -> zmq.Socket:
         socket = self.context.socket(kind)
@@ -115,11 +120,15 @@ class Scheduler:
 
     # -- task events for the hub's records
 
-    def _task_event(self, kind: int, header: bytes, client_id: bytes, engine_uuid: bytes, queue=work.TASK) -> None:
+    def _task_event(self, kind: int, header: bytes, client_id: bytes, engine_uuid: bytes, payload: Sequence = (),
+                    queue=work.TASK) -> None:
         """Queue an event for the hub; they go in batches, so the hub wakes rarely and never slows a task."""
+        if not self._keep_payloads:
+            payload = ()
         events = self._events.events
         events.add(kind=kind, queue=queue, header=header, client_id=client_id, engine_uuid=engine_uuid,
-                   time=time.time())
+                   time=time.time(), frames=len(payload))
+        self._payloads.extend(payload)
         if len(events) == 1:
             self.loop.call_later(EVENT_DELAY, self._flush_task_events)
         elif len(events) >= EVENT_BATCH:
@@ -127,11 +136,12 @@ class Scheduler:
 
     def _flush_task_events(self) -> None:
         if self._events.events:
-            self.session.send(self.hub_events, self.session.header(MT.TASK_EVENT), self._events)
+            self.session.send(self.hub_events, self.session.header(MT.TASK_EVENT), self._events, self._payloads)
             self._events = work.TaskEvents()
+            self._payloads = []
 
-    def _direct_submitted(self, client_id: bytes, engine_uuid: bytes, header: zmq.Frame) -> None:
-        self._task_event(work.TaskEvent.SUBMITTED, header.bytes, client_id, engine_uuid, work.DIRECT)
+    def _direct_submitted(self, client_id: bytes, engine_uuid: bytes, frames: list[zmq.Frame]) -> None:
+        self._task_event(work.TaskEvent.SUBMITTED, frames[4].bytes, client_id, engine_uuid, frames[5:], work.DIRECT)
 
-    def _direct_finished(self, client_id: bytes, engine_uuid: bytes, header: zmq.Frame) -> None:
-        self._task_event(work.TaskEvent.FINISHED, header.bytes, client_id, engine_uuid, work.DIRECT)
+    def _direct_finished(self, client_id: bytes, engine_uuid: bytes, frames: list[zmq.Frame]) -> None:
+        self._task_event(work.TaskEvent.FINISHED, frames[4].bytes, client_id, engine_uuid, frames[5:], work.DIRECT)

@@ -25,8 +25,8 @@ from ipcluster.protocol import (
 from ipcluster.scheduler.policies import Policy
 
 MT = header_pb2.MsgType
-# (kind, request or reply header frame, client id, engine uuid)
-EventSink = Callable[[int, bytes, bytes, bytes], None]
+# (kind, request or reply header frame, client id, engine uuid, payload: content and buffer frames)
+EventSink = Callable[[int, bytes, bytes, bytes, list], None]
 
 
 @dataclass(slots=True)
@@ -100,9 +100,10 @@ class TaskScheduler:
         except ValueError as exc:
             self.log.warning("dropped task", reason=str(exc))
             return
-        header_frame = frames[len(msg.idents) + 2].bytes
+        header_index = len(msg.idents) + 2
+        header_frame = frames[header_index].bytes
         task = Task(msg.header.msg_id, client_id, frames[1:], header_frame)
-        self.events(work_pb2.TaskEvent.SUBMITTED, header_frame, client_id, b"")
+        self.events(work_pb2.TaskEvent.SUBMITTED, header_frame, client_id, b"", frames[header_index + 1 :])
         self.queue.append(task)
         self._assign()
 
@@ -117,13 +118,14 @@ class TaskScheduler:
             self.connected.add(uuid)
             self._activate(uuid)
             return
-        header_frame = frames[len(msg.idents) + 2].bytes
+        header_index = len(msg.idents) + 2
+        header_frame = frames[header_index].bytes
         parent_id = msg.header.parent_id
         slot = self.slots.get(uuid)
         if slot is not None and slot.outstanding.pop(parent_id, None) is not None:
             slot.completed += 1
         send_frames(self.client_side, frames[1:])
-        self.events(work_pb2.TaskEvent.FINISHED, header_frame, frames[1].bytes, uuid)
+        self.events(work_pb2.TaskEvent.FINISHED, header_frame, frames[1].bytes, uuid, frames[header_index + 1 :])
         self._assign()
 
     def _assign(self) -> None:
@@ -137,7 +139,7 @@ class TaskScheduler:
             self._assignments += 1
             slot.last_assigned = self._assignments
             send_frames(self.engine_side, [slot.uuid, task.client_id, *task.frames])
-            self.events(work_pb2.TaskEvent.ASSIGNED, task.header, task.client_id, slot.uuid)
+            self.events(work_pb2.TaskEvent.ASSIGNED, task.header, task.client_id, slot.uuid, [])
 
     def _fail(self, task: Task, slot: EngineSlot, reason: str) -> None:
         error = work_pb2.RemoteErrorInfo(ename="EngineError", evalue=reason, engine_id=slot.engine_id)
@@ -149,5 +151,5 @@ class TaskScheduler:
         )
         frames = self.session.frames(header, reply)
         send_frames(self.client_side, [task.client_id, *frames])
-        self.events(work_pb2.TaskEvent.FINISHED, frames[2], task.client_id, slot.uuid)
+        self.events(work_pb2.TaskEvent.FINISHED, frames[2], task.client_id, slot.uuid, frames[3:])
         self.log.warning("task failed: engine died", msg_id=task.msg_id, engine_id=slot.engine_id)

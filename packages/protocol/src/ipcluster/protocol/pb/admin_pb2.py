@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from ipcluster.protocol.pb import registry_pb2 as ipcluster_dot_protocol_dot_pb_dot_registry__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!ipcluster/protocol/pb/admin.proto\x12\x12ipcluster.protocol\x1a$ipcluster/protocol/pb/registry.proto\"\x13\n\x11StatisticsRequest\"\x86\x01\n\rHubStatistics\x12\x0f\n\x07\x65ngines\x18\x01 \x01(\x05\x12\x14\n\x0ctask_records\x18\x02 \x01(\x05\x12\x0f\n\x07\x63lients\x18\x03 \x01(\x05\x12\r\n\x05peers\x18\x04 \x01(\x05\x12\x15\n\rpending_tasks\x18\x05 \x01(\x05\x12\x17\n\x0f\x63ompleted_tasks\x18\x06 \x01(\x05\"\x10\n\x0e\x45nginesRequest\"=\n\nEngineList\x12/\n\x07\x65ngines\x18\x01 \x03(\x0b\x32\x1e.ipcluster.protocol.EngineInfo2\xae\x01\n\x05\x41\x64min\x12V\n\nStatistics\x12%.ipcluster.protocol.StatisticsRequest\x1a!.ipcluster.protocol.HubStatistics\x12M\n\x07\x45ngines\x12\".ipcluster.protocol.EnginesRequest\x1a\x1e.ipcluster.protocol.EngineListb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!ipcluster/protocol/pb/admin.proto\x12\x12ipcluster.protocol\x1a$ipcluster/protocol/pb/registry.proto\"\x13\n\x11StatisticsRequest\"v\n\rHubStatistics\x12\x0f\n\x07\x65ngines\x18\x01 \x01(\x05\x12\x0f\n\x07\x63lients\x18\x03 \x01(\x05\x12\r\n\x05peers\x18\x04 \x01(\x05\x12\x15\n\rpending_tasks\x18\x05 \x01(\x05\x12\x17\n\x0f\x63ompleted_tasks\x18\x06 \x01(\x05J\x04\x08\x02\x10\x03\"\x10\n\x0e\x45nginesRequest\"=\n\nEngineList\x12/\n\x07\x65ngines\x18\x01 \x03(\x0b\x32\x1e.ipcluster.protocol.EngineInfo2\xae\x01\n\x05\x41\x64min\x12V\n\nStatistics\x12%.ipcluster.protocol.StatisticsRequest\x1a!.ipcluster.protocol.HubStatistics\x12M\n\x07\x45ngines\x12\".ipcluster.protocol.EnginesRequest\x1a\x1e.ipcluster.protocol.EngineListb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,12 +34,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_STATISTICSREQUEST']._serialized_start=95
   _globals['_STATISTICSREQUEST']._serialized_end=114
-  _globals['_HUBSTATISTICS']._serialized_start=117
-  _globals['_HUBSTATISTICS']._serialized_end=251
-  _globals['_ENGINESREQUEST']._serialized_start=253
-  _globals['_ENGINESREQUEST']._serialized_end=269
-  _globals['_ENGINELIST']._serialized_start=271
-  _globals['_ENGINELIST']._serialized_end=332
-  _globals['_ADMIN']._serialized_start=335
-  _globals['_ADMIN']._serialized_end=509
+  _globals['_HUBSTATISTICS']._serialized_start=116
+  _globals['_HUBSTATISTICS']._serialized_end=234
+  _globals['_ENGINESREQUEST']._serialized_start=236
+  _globals['_ENGINESREQUEST']._serialized_end=252
+  _globals['_ENGINELIST']._serialized_start=254
+  _globals['_ENGINELIST']._serialized_end=315
+  _globals['_ADMIN']._serialized_start=318
+  _globals['_ADMIN']._serialized_end=492
 # @@protoc_insertion_point(module_scope)

@@ -12,20 +12,18 @@ class StatisticsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class HubStatistics(_message.Message):
-    __slots__ = ("engines", "task_records", "clients", "peers", "pending_tasks", "completed_tasks")
+    __slots__ = ("engines", "clients", "peers", "pending_tasks", "completed_tasks")
     ENGINES_FIELD_NUMBER: _ClassVar[int]
-    TASK_RECORDS_FIELD_NUMBER: _ClassVar[int]
     CLIENTS_FIELD_NUMBER: _ClassVar[int]
     PEERS_FIELD_NUMBER: _ClassVar[int]
     PENDING_TASKS_FIELD_NUMBER: _ClassVar[int]
     COMPLETED_TASKS_FIELD_NUMBER: _ClassVar[int]
     engines: int
-    task_records: int
     clients: int
     peers: int
     pending_tasks: int
     completed_tasks: int
-    def __init__(self, engines: _Optional[int] = ..., task_records: _Optional[int] = ..., clients: _Optional[int] = ..., peers: _Optional[int] = ..., pending_tasks: _Optional[int] = ..., completed_tasks: _Optional[int] = ...) -> None: ...
+    def __init__(self, engines: _Optional[int] = ..., clients: _Optional[int] = ..., peers: _Optional[int] = ..., pending_tasks: _Optional[int] = ..., completed_tasks: _Optional[int] = ...) -> None: ...
 
 class EnginesRequest(_message.Message):
     __slots__ = ()

@@ -24,17 +24,17 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"ipcluster/protocol/pb/header.proto\x12\x12ipcluster.protocol\"\xbd\x01\n\x06Header\x12\x0e\n\x06msg_id\x18\x01 \x01(\t\x12-\n\x08msg_type\x18\x02 \x01(\x0e\x32\x1b.ipcluster.protocol.MsgType\x12\x0f\n\x07session\x18\x03 \x01(\t\x12\x11\n\tparent_id\x18\x04 \x01(\t\x12\x11\n\tengine_id\x18\x05 \x01(\x11\x12\x0c\n\x04\x64\x61te\x18\x06 \x01(\x01\x12/\n\x06status\x18\x07 \x01(\x0e\x32\x1f.ipcluster.protocol.ReplyStatus*\xcf\x03\n\x07MsgType\x12\x18\n\x14MSG_TYPE_UNSPECIFIED\x10\x00\x12\x18\n\x14REGISTRATION_REQUEST\x10\x01\x12\x16\n\x12REGISTRATION_REPLY\x10\x02\x12\x1a\n\x16UNREGISTRATION_REQUEST\x10\x03\x12\x16\n\x12\x43ONNECTION_REQUEST\x10\n\x12\x14\n\x10\x43ONNECTION_REPLY\x10\x0b\x12\x18\n\x14QUEUE_STATUS_REQUEST\x10\x0c\x12\x16\n\x12QUEUE_STATUS_REPLY\x10\r\x12\x13\n\x0fHUB_ERROR_REPLY\x10\x0e\x12\x0e\n\nPEER_HELLO\x10\x14\x12\x10\n\x0cPEER_WELCOME\x10\x15\x12\x10\n\x0c\x45NGINE_EVENT\x10\x16\x12\x11\n\rHEART_FAILURE\x10\x17\x12\x0e\n\nTASK_EVENT\x10\x18\x12\x11\n\rAPPLY_REQUEST\x10\x1e\x12\x0f\n\x0b\x41PPLY_REPLY\x10\x1f\x12\x13\n\x0f\x45XECUTE_REQUEST\x10 \x12\x11\n\rEXECUTE_REPLY\x10!\x12\x13\n\x0f\x43ONTROL_REQUEST\x10(\x12\x11\n\rCONTROL_REPLY\x10)\x12\n\n\x06STREAM\x10\x32\x12\x10\n\x0c\x45NGINE_HELLO\x10<*>\n\x0bReplyStatus\x12\x1c\n\x18REPLY_STATUS_UNSPECIFIED\x10\x00\x12\x06\n\x02OK\x10\x01\x12\t\n\x05\x45RROR\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"ipcluster/protocol/pb/header.proto\x12\x12ipcluster.protocol\"\xd2\x01\n\x06Header\x12\x0e\n\x06msg_id\x18\x01 \x01(\t\x12-\n\x08msg_type\x18\x02 \x01(\x0e\x32\x1b.ipcluster.protocol.MsgType\x12\x0f\n\x07session\x18\x03 \x01(\t\x12\x11\n\tparent_id\x18\x04 \x01(\t\x12\x11\n\tengine_id\x18\x05 \x01(\x11\x12\x0c\n\x04\x64\x61te\x18\x06 \x01(\x01\x12/\n\x06status\x18\x07 \x01(\x0e\x32\x1f.ipcluster.protocol.ReplyStatus\x12\x13\n\x0bresubmit_of\x18\x08 \x01(\t*\xfc\x04\n\x07MsgType\x12\x18\n\x14MSG_TYPE_UNSPECIFIED\x10\x00\x12\x18\n\x14REGISTRATION_REQUEST\x10\x01\x12\x16\n\x12REGISTRATION_REPLY\x10\x02\x12\x1a\n\x16UNREGISTRATION_REQUEST\x10\x03\x12\x16\n\x12\x43ONNECTION_REQUEST\x10\n\x12\x14\n\x10\x43ONNECTION_REPLY\x10\x0b\x12\x18\n\x14QUEUE_STATUS_REQUEST\x10\x0c\x12\x16\n\x12QUEUE_STATUS_REPLY\x10\r\x12\x13\n\x0fHUB_ERROR_REPLY\x10\x0e\x12\x0e\n\nPEER_HELLO\x10\x14\x12\x10\n\x0cPEER_WELCOME\x10\x15\x12\x10\n\x0c\x45NGINE_EVENT\x10\x16\x12\x11\n\rHEART_FAILURE\x10\x17\x12\x0e\n\nTASK_EVENT\x10\x18\x12\x11\n\rAPPLY_REQUEST\x10\x1e\x12\x0f\n\x0b\x41PPLY_REPLY\x10\x1f\x12\x13\n\x0f\x45XECUTE_REQUEST\x10 \x12\x11\n\rEXECUTE_REPLY\x10!\x12\x13\n\x0f\x43ONTROL_REQUEST\x10(\x12\x11\n\rCONTROL_REPLY\x10)\x12\n\n\x06STREAM\x10\x32\x12\x10\n\x0c\x45NGINE_HELLO\x10<\x12\x14\n\x10\x44\x42_QUERY_REQUEST\x10\x46\x12\x12\n\x0e\x44\x42_QUERY_REPLY\x10G\x12\x12\n\x0eRESULT_REQUEST\x10H\x12\x10\n\x0cRESULT_REPLY\x10I\x12\x0f\n\x0bTASK_RESULT\x10J\x12\x11\n\rPURGE_REQUEST\x10K\x12\x0f\n\x0bPURGE_REPLY\x10L\x12\x13\n\x0fHISTORY_REQUEST\x10M\x12\x11\n\rHISTORY_REPLY\x10N*>\n\x0bReplyStatus\x12\x1c\n\x18REPLY_STATUS_UNSPECIFIED\x10\x00\x12\x06\n\x02OK\x10\x01\x12\t\n\x05\x45RROR\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ipcluster.protocol.pb.header_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MSGTYPE']._serialized_start=251
-  _globals['_MSGTYPE']._serialized_end=714
-  _globals['_REPLYSTATUS']._serialized_start=716
-  _globals['_REPLYSTATUS']._serialized_end=778
+  _globals['_MSGTYPE']._serialized_start=272
+  _globals['_MSGTYPE']._serialized_end=908
+  _globals['_REPLYSTATUS']._serialized_start=910
+  _globals['_REPLYSTATUS']._serialized_end=972
   _globals['_HEADER']._serialized_start=59
-  _globals['_HEADER']._serialized_end=248
+  _globals['_HEADER']._serialized_end=269
 # @@protoc_insertion_point(module_scope)

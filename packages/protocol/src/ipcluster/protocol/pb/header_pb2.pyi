@@ -29,6 +29,15 @@ class MsgType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CONTROL_REPLY: _ClassVar[MsgType]
     STREAM: _ClassVar[MsgType]
     ENGINE_HELLO: _ClassVar[MsgType]
+    DB_QUERY_REQUEST: _ClassVar[MsgType]
+    DB_QUERY_REPLY: _ClassVar[MsgType]
+    RESULT_REQUEST: _ClassVar[MsgType]
+    RESULT_REPLY: _ClassVar[MsgType]
+    TASK_RESULT: _ClassVar[MsgType]
+    PURGE_REQUEST: _ClassVar[MsgType]
+    PURGE_REPLY: _ClassVar[MsgType]
+    HISTORY_REQUEST: _ClassVar[MsgType]
+    HISTORY_REPLY: _ClassVar[MsgType]
 
 class ReplyStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -57,12 +66,21 @@ CONTROL_REQUEST: MsgType
 CONTROL_REPLY: MsgType
 STREAM: MsgType
 ENGINE_HELLO: MsgType
+DB_QUERY_REQUEST: MsgType
+DB_QUERY_REPLY: MsgType
+RESULT_REQUEST: MsgType
+RESULT_REPLY: MsgType
+TASK_RESULT: MsgType
+PURGE_REQUEST: MsgType
+PURGE_REPLY: MsgType
+HISTORY_REQUEST: MsgType
+HISTORY_REPLY: MsgType
 REPLY_STATUS_UNSPECIFIED: ReplyStatus
 OK: ReplyStatus
 ERROR: ReplyStatus
 
 class Header(_message.Message):
-    __slots__ = ("msg_id", "msg_type", "session", "parent_id", "engine_id", "date", "status")
+    __slots__ = ("msg_id", "msg_type", "session", "parent_id", "engine_id", "date", "status", "resubmit_of")
     MSG_ID_FIELD_NUMBER: _ClassVar[int]
     MSG_TYPE_FIELD_NUMBER: _ClassVar[int]
     SESSION_FIELD_NUMBER: _ClassVar[int]
@@ -70,6 +88,7 @@ class Header(_message.Message):
     ENGINE_ID_FIELD_NUMBER: _ClassVar[int]
     DATE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    RESUBMIT_OF_FIELD_NUMBER: _ClassVar[int]
     msg_id: str
     msg_type: MsgType
     session: str
@@ -77,4 +96,5 @@ class Header(_message.Message):
     engine_id: int
     date: float
     status: ReplyStatus
-    def __init__(self, msg_id: _Optional[str] = ..., msg_type: _Optional[_Union[MsgType, str]] = ..., session: _Optional[str] = ..., parent_id: _Optional[str] = ..., engine_id: _Optional[int] = ..., date: _Optional[float] = ..., status: _Optional[_Union[ReplyStatus, str]] = ...) -> None: ...
+    resubmit_of: str
+    def __init__(self, msg_id: _Optional[str] = ..., msg_type: _Optional[_Union[MsgType, str]] = ..., session: _Optional[str] = ..., parent_id: _Optional[str] = ..., engine_id: _Optional[int] = ..., date: _Optional[float] = ..., status: _Optional[_Union[ReplyStatus, str]] = ..., resubmit_of: _Optional[str] = ...) -> None: ...

@@ -93,7 +93,7 @@ class StreamOutput(_message.Message):
     def __init__(self, name: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
 
 class TaskEvent(_message.Message):
-    __slots__ = ("kind", "queue", "header", "client_id", "engine_uuid", "time")
+    __slots__ = ("kind", "queue", "header", "client_id", "engine_uuid", "time", "frames")
     class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         SUBMITTED: _ClassVar[TaskEvent.Kind]
@@ -108,13 +108,15 @@ class TaskEvent(_message.Message):
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     ENGINE_UUID_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_FIELD_NUMBER: _ClassVar[int]
     kind: TaskEvent.Kind
     queue: Queue
     header: bytes
     client_id: bytes
     engine_uuid: bytes
     time: float
-    def __init__(self, kind: _Optional[_Union[TaskEvent.Kind, str]] = ..., queue: _Optional[_Union[Queue, str]] = ..., header: _Optional[bytes] = ..., client_id: _Optional[bytes] = ..., engine_uuid: _Optional[bytes] = ..., time: _Optional[float] = ...) -> None: ...
+    frames: int
+    def __init__(self, kind: _Optional[_Union[TaskEvent.Kind, str]] = ..., queue: _Optional[_Union[Queue, str]] = ..., header: _Optional[bytes] = ..., client_id: _Optional[bytes] = ..., engine_uuid: _Optional[bytes] = ..., time: _Optional[float] = ..., frames: _Optional[int] = ...) -> None: ...
 
 class TaskEvents(_message.Message):
     __slots__ = ("events",)
