@@ -18,6 +18,9 @@ PACKAGES = sorted(path.name for path in (ROOT / "packages").iterdir() if (path /
 # staleness test then fails only when a .proto changes. Bump it with `nox -s protos`.
 GRPC_TOOLS = "grpcio-tools==1.85.1"
 TEST_TOOLS = ["pytest>=8", "pytest-timeout>=2.3", "numpy>=1.26", "psutil>=5.9"]
+# The record stores' client libraries, and nx-27017: a MongoDB wire-protocol server the tests start
+# (no MongoDB installs here). redis-server itself comes from tools/setup-system.
+STORE_TOOLS = ["redis>=5", "pymongo>=4.6", "nx-27017>=0.8"]
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["lint", "typecheck", "unit", "integration"]
@@ -64,7 +67,7 @@ def typecheck(session: nox.Session) -> None:
 def unit(session: nox.Session, package: str) -> None:
     """A package's own tests, with only what it depends on installed."""
     install_packages(session, package)
-    session.install(*TEST_TOOLS, GRPC_TOOLS)
+    session.install(*TEST_TOOLS, GRPC_TOOLS, *(STORE_TOOLS if package == "hub" else []))
     session.run("pytest", f"packages/{package}/tests", *session.posargs)
 
 
@@ -72,7 +75,7 @@ def unit(session: nox.Session, package: str) -> None:
 def integration(session: nox.Session) -> None:
     """Real clusters: real processes over real sockets."""
     install_packages(session, *PACKAGES)
-    session.install(*TEST_TOOLS)
+    session.install(*TEST_TOOLS, *STORE_TOOLS)
     session.run("pytest", "tests/integration", *session.posargs)
 
 
@@ -95,5 +98,5 @@ def demo(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """The benchmark table: ipcluster beside ipyparallel and the raw pyzmq floors."""
     install_packages(session, "launchers")
-    session.install("numpy>=1.26", "psutil>=5.9", "ipyparallel==9.2.0")
+    session.install("numpy>=1.26", "psutil>=5.9", "ipyparallel==9.2.0", *STORE_TOOLS)
     session.run("python", "benchmarks/run.py", *session.posargs)
