@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import sys
+
 import pytest
 from clusters import Cluster, alive, command_line, kill_all, processes_of
 
 from ipcluster.client import Client
+
+# the real redis-server and MongoDB wire-protocol server that the hub's store tests start, shared
+sys.path.insert(0, str(Path(__file__).parents[2] / "packages" / "hub" / "tests"))
+from store_servers import mongo_url, redis_url  # noqa: E402
+
+__all__ = ["mongo_url", "redis_url"]
 
 
 @pytest.fixture
@@ -36,7 +44,7 @@ def make_cluster(ipython_dir: Path) -> Iterator:
         return cluster
 
     yield make
-    leftovers = [line for cluster in clusters for line in cluster.cleanup()]
+    leftovers = [line for cluster in reversed(clusters) for line in cluster.cleanup()]  # the newest first: they share a folder
     assert [] == leftovers, "processes survived the cluster's stop"
 
 

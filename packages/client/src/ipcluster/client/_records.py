@@ -8,13 +8,14 @@ back as dicts; contents and buffers as the bytes the hub stored.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ipcluster.client._asyncresult import AsyncResult, TaskFuture
 from ipcluster.client._errors import HubError
-from ipcluster.protocol import Message, header_pb2, parse
+from ipcluster.protocol import header_pb2, parse
 from ipcluster.protocol import records_pb2 as rec
 from ipcluster.protocol import work_pb2 as work
 
@@ -28,6 +29,8 @@ TIME_FIELDS = ("submitted", "started", "completed")
 HEADER_FIELDS = ("header", "result_header")
 REQUEST_CONTENT = {MT.APPLY_REQUEST: work.ApplyRequest, MT.EXECUTE_REQUEST: work.ExecuteRequest}
 Jobs = str | AsyncResult | Sequence[str | AsyncResult]
+RECORD_GRACE = 2.0  # seconds a msg_id unknown to the hub is asked for again
+RECORD_POLL = 0.02
 
 
 def msg_ids_of(jobs: Jobs) -> list[str]:
@@ -109,13 +112,34 @@ class RecordQueries:
 
     def result_status(self: Client, msg_ids: Jobs, status_only: bool = True) -> dict[str, Any]:
         """``{'pending': [...], 'completed': [...]}``, plus each completed result (or its error) by msg_id."""
-        reply = self._hub_request(MT.RESULT_REQUEST, rec.ResultRequest(msg_ids=msg_ids_of(msg_ids)))
-        content = reply.content(rec.ResultReply)
-        status: dict[str, Any] = {"pending": list(content.pending), "completed": [r.msg_id for r in content.finished]}
+        finished, pending = self._ask_results(msg_ids_of(msg_ids), watch=False)
+        status: dict[str, Any] = {"pending": pending, "completed": [future.msg_id for future in finished]}
         if not status_only:
-            for future in self._stored_futures(reply):
+            for future in finished:
                 status[future.msg_id] = future.exception() or future.result()
         return status
+
+    def _ask_results(self: Client, msg_ids: list[str], watch: bool) -> tuple[list[TaskFuture], list[str]]:
+        """The hub's finished results (as settled futures) and pending msg_ids.
+
+        The hub hears of tasks in batches (every 10 ms), so a msg_id it does not
+        know yet is asked again for up to RECORD_GRACE seconds before it is an error.
+        """
+        finished: list[TaskFuture] = []
+        pending: list[str] = []
+        deadline = time.monotonic() + RECORD_GRACE
+        while msg_ids:
+            reply = self._hub_request(MT.RESULT_REQUEST, rec.ResultRequest(msg_ids=msg_ids, watch=watch))
+            content = reply.content(rec.ResultReply)
+            finished += self._stored_futures(content.finished, reply.buffers)
+            pending += content.pending
+            msg_ids = list(content.unknown)
+            if msg_ids and time.monotonic() > deadline:
+                raise HubError(f"no record of task {', '.join(msg_ids[:5])}{' ...' if len(msg_ids) > 5 else ''}: "
+                               "purged, evicted, or never submitted to this controller")
+            if msg_ids:
+                time.sleep(RECORD_POLL)
+        return finished, pending
 
     def get_result(self: Client, indices_or_msg_ids: Jobs, block: bool = False,
                    timeout: float | None = None) -> AsyncResult:
@@ -129,28 +153,24 @@ class RecordQueries:
         for msg_id in asked:  # expected before asking, so a result the hub sends at once finds its future
             futures[msg_id] = TaskFuture(msg_id)
             self._inbox.expect(futures[msg_id])
-        request = rec.ResultRequest(msg_ids=asked, watch=True)
         try:
-            reply = self._hub_request(MT.RESULT_REQUEST, request) if asked else None
+            finished, _ = self._ask_results(asked, watch=True)
         except BaseException:
             for msg_id in asked:
                 self._inbox.forget(msg_id)
             raise
-        if reply is not None:
-            for future in self._stored_futures(reply):
-                self._inbox.forget(future.msg_id)
-                futures[future.msg_id] = future
+        for future in finished:
+            self._inbox.forget(future.msg_id)
+            futures[future.msg_id] = future
         result = AsyncResult([futures[msg_id] for msg_id in ids], single=isinstance(indices_or_msg_ids, str),
                              label="get_result")
         if block:
             result.wait(timeout)
         return result
 
-    def _stored_futures(self: Client, reply: Message) -> list[TaskFuture]:
+    def _stored_futures(self: Client, finished: Sequence[rec.TaskRecord], frames: list) -> list[TaskFuture]:
         """Futures settled with the finished results a RESULT_REPLY carries."""
-        finished = reply.content(rec.ResultReply).finished
         futures = []
-        frames = list(reply.buffers)
         for message in finished:
             count = message.result_buffers
             buffers, frames = frames[:count], frames[count:]

@@ -68,15 +68,12 @@ class RecordQueries:
         wanted = list(dict.fromkeys(request.msg_ids))
         found = {r["msg_id"]: r for r in self._find({"msg_id": {"$in": wanted}}, RESULT_KEYS)}
         unknown = [msg_id for msg_id in wanted if msg_id not in found]
-        if unknown:
-            raise ValueError(f"no record of task {', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''}: "
-                             "purged, evicted, or never submitted to this controller")
-        pending = [msg_id for msg_id in wanted if found[msg_id]["status"] == "pending"]
-        finished, frames = to_wire([found[msg_id] for msg_id in wanted if msg_id not in pending])
+        pending = [msg_id for msg_id in found if found[msg_id]["status"] == "pending"]
+        finished, frames = to_wire([record for msg_id, record in found.items() if msg_id not in pending])
         if request.watch:
             for msg_id in pending:
                 self.watchers[msg_id].add(msg.idents[0])
-        reply = rec.ResultReply(finished=finished, pending=pending)
+        reply = rec.ResultReply(finished=finished, pending=pending, unknown=unknown)
         self.send(msg.idents, MT.RESULT_REPLY, msg.header.msg_id, reply, frames)
 
     def notify(self, finished: Sequence[str]) -> None:

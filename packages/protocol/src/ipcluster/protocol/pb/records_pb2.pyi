@@ -71,12 +71,14 @@ class ResultRequest(_message.Message):
     def __init__(self, msg_ids: _Optional[_Iterable[str]] = ..., watch: _Optional[bool] = ...) -> None: ...
 
 class ResultReply(_message.Message):
-    __slots__ = ("finished", "pending")
+    __slots__ = ("finished", "pending", "unknown")
     FINISHED_FIELD_NUMBER: _ClassVar[int]
     PENDING_FIELD_NUMBER: _ClassVar[int]
+    UNKNOWN_FIELD_NUMBER: _ClassVar[int]
     finished: _containers.RepeatedCompositeFieldContainer[TaskRecord]
     pending: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, finished: _Optional[_Iterable[_Union[TaskRecord, _Mapping]]] = ..., pending: _Optional[_Iterable[str]] = ...) -> None: ...
+    unknown: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, finished: _Optional[_Iterable[_Union[TaskRecord, _Mapping]]] = ..., pending: _Optional[_Iterable[str]] = ..., unknown: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PurgeRequest(_message.Message):
     __slots__ = ("msg_ids", "all", "targets")
