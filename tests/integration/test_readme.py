@@ -35,3 +35,4 @@ def test_the_tour_runs_as_written(ipython_dir, no_leftovers):
     assert str(list(range(0, 80, 10))) == printed[2]
     assert "328350" == printed[3]
     assert "ZeroDivisionError: division by zero" in printed[4]
+    assert "1024" == printed[5]

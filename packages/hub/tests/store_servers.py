@@ -1,0 +1,107 @@
+"""A real redis-server and a real MongoDB wire-protocol server (nx-27017), one of each per test session.
+
+Each runs in the foreground on a free loopback port with its data in a
+temporary folder, is polled until it answers, and is always stopped and
+waited for, so no server outlives the tests.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from ipcluster.protocol import free_ports
+
+START_TIMEOUT = 30.0  # seconds: generous for a loaded two-core machine
+
+
+def executable(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(
+            f"{name} is not on PATH: the task-store tests run against a real {name}; "
+            "the README's test command (tools/nox) installs it",
+            pytrace=False,
+        )
+    return path
+
+
+@contextmanager
+def running(command: list[str], log: Path, answers: Callable[[], bool]) -> Iterator[None]:
+    """Runs `command` until the block ends, once `answers()` says the server is up."""
+    with log.open("ab") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not answers():
+            if process.poll() is not None or time.monotonic() > deadline:
+                state = f"exited with {process.returncode}" if process.returncode is not None else "never answered"
+                pytest.fail(f"{command[0]} {state}; its log:\n{log.read_text(errors='replace')}", pytrace=False)
+            time.sleep(0.05)  # between polls only: readiness is what `answers` reports
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a real redis-server that keeps nothing on disk."""
+    import redis
+
+    folder = tmp_path_factory.mktemp("redis")
+    (port,) = free_ports(1)
+    url = f"redis://127.0.0.1:{port}/0"
+    command = [executable("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no", "--dir", str(folder), "--daemonize", "no"]
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+
+    def answers() -> bool:
+        try:
+            return bool(client.ping())
+        except redis.ConnectionError:
+            return False
+
+    try:
+        with running(command, folder / "redis.log", answers):
+            yield url
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of nx-27017, a MongoDB wire-protocol server over SQLite, standing in for mongod."""
+    import pymongo
+    import pymongo.errors
+
+    folder = tmp_path_factory.mktemp("mongo")
+    (port,) = free_ports(1)
+    url = f"mongodb://127.0.0.1:{port}"
+    command = [executable("nx-27017"), "--host", "127.0.0.1", "-p", str(port)]
+    command += ["--data-dir", str(folder / "data"), "--log-file", str(folder / "nx.log")]
+    command += ["--pid-file", str(folder / "nx.pid")]  # even in the foreground it refuses to start beside another
+    client: pymongo.MongoClient = pymongo.MongoClient(url, serverSelectionTimeoutMS=500)
+
+    def answers() -> bool:
+        try:
+            client.admin.command("ping")  # waits up to serverSelectionTimeoutMS for the server
+            return True
+        except pymongo.errors.PyMongoError:
+            return False
+
+    try:
+        with running(command, folder / "nx.out", answers):
+            yield url
+    finally:
+        client.close()
