@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-
-import sys
 
 import pytest
 from clusters import Cluster, alive, command_line, kill_all, processes_of
@@ -14,7 +13,7 @@ from ipcluster.client import Client
 
 # the real redis-server and MongoDB wire-protocol server that the hub's store tests start, shared
 sys.path.insert(0, str(Path(__file__).parents[2] / "packages" / "hub" / "tests"))
-from store_servers import mongo_url, redis_url  # noqa: E402
+from store_servers import mongo_url, redis_url
 
 __all__ = ["mongo_url", "redis_url"]
 
@@ -44,7 +43,8 @@ def make_cluster(ipython_dir: Path) -> Iterator:
         return cluster
 
     yield make
-    leftovers = [line for cluster in reversed(clusters) for line in cluster.cleanup()]  # the newest first: they share a folder
+    # the newest first: clusters of one test share a folder, so an older one's cleanup would see a newer one's processes
+    leftovers = [line for cluster in reversed(clusters) for line in cluster.cleanup()]
     assert [] == leftovers, "processes survived the cluster's stop"
 
 

@@ -49,7 +49,7 @@ def test_nodb_keeps_nothing_and_says_so(make_cluster):
                 lambda: rc.get_result(result.msg_ids[0]), lambda: rc.purge_results("all"),
                 lambda: rc.resubmit(result.msg_ids)]
         for ask in asks:
-            with pytest.raises(HubError, match="keeps no task records .*--nodb"):
+            with pytest.raises(HubError, match=r"keeps no task records .*--nodb"):
                 ask()
         assert 3 == rc[0].apply_sync(abs, -3), "a refused question leaves the client usable"
 

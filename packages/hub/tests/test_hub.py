@@ -3,8 +3,12 @@
 import pytest
 import structlog
 import zmq
+from conftest import HubHarness
+from traitlets.config import Config
 
+from ipcluster.hub.stores import new_record, open_store
 from ipcluster.protocol import header_pb2
+from ipcluster.protocol import records_pb2 as rec
 from ipcluster.protocol import registry_pb2 as reg
 from ipcluster.protocol import work_pb2 as work
 
@@ -179,3 +183,34 @@ def test_work_sent_to_an_engine_that_already_left_leaves_no_pending_record(harne
     harness.request(harness.dealer(), MT.REGISTRATION_REQUEST, reg.RegistrationRequest(uuid="e"))
     harness.session.send(push, harness.session.header(MT.TASK_EVENT), work.TaskEvents(events=events))
     assert 1 == len(harness.history_once_seen())
+
+
+def test_tasks_left_pending_by_a_previous_controller_are_failed_at_start(tmp_path):
+    """A persistent store's pending records from an earlier run are marked TaskAborted, so nobody waits on them."""
+    config = {"SQLiteDB": {"table": "kept", "location": str(tmp_path)}}
+    old = open_store("SQLiteDB", "old-session", tmp_path, Config(config))
+    old.add([new_record("orphan", submitted=1.0), new_record("done", submitted=2.0, status="ok", completed=3.0)])
+    old.close()
+    harness = HubHarness("SQLiteDB", config)
+    harness.thread.start()
+    try:
+        reply = harness.request(harness.dealer(), MT.DB_QUERY_REQUEST,
+                                rec.DbQueryRequest(keys=["status", "error", "completed"]))
+        records = {r.msg_id: r for r in reply.content(rec.DbQueryReply).records}
+    finally:
+        harness.close()
+    assert ("error", "TaskAborted: the controller restarted before the task finished") == (
+        records["orphan"].status, records["orphan"].error)
+    assert ("ok", 3.0) == (records["done"].status, records["done"].completed)
+
+
+def test_nodb_refuses_queries_with_the_reason(tmp_path):
+    """With NoDB a query is answered by an error saying no records are kept."""
+    harness = HubHarness("NoDB")
+    harness.thread.start()
+    try:
+        reply = harness.request(harness.dealer(), MT.HISTORY_REQUEST, rec.HistoryRequest())
+    finally:
+        harness.close()
+    assert MT.HUB_ERROR_REPLY == reply.header.msg_type
+    assert "keeps no task records" in reply.content(reg.HubErrorReply).error

@@ -20,14 +20,19 @@ from ipcluster.protocol import records_pb2 as rec
 from ipcluster.protocol import work_pb2 as work
 
 if TYPE_CHECKING:
-    from ipcluster.client._client import Client
+    from ipcluster.client._inbox import Inbox
+    from ipcluster.protocol import Message, Session
 
 MT = header_pb2.MsgType
 RECORD_FIELDS = [field.name for field in rec.TaskRecord.DESCRIPTOR.fields]
 BUFFER_FIELDS = ("buffers", "result_buffers")
 TIME_FIELDS = ("submitted", "started", "completed")
 HEADER_FIELDS = ("header", "result_header")
-REQUEST_CONTENT = {MT.APPLY_REQUEST: work.ApplyRequest, MT.EXECUTE_REQUEST: work.ExecuteRequest}
+# what a stored request's header names -> (its type, its content's class), for resubmit
+REQUESTS: dict[str, tuple[Any, type]] = {
+    "APPLY_REQUEST": (MT.APPLY_REQUEST, work.ApplyRequest),
+    "EXECUTE_REQUEST": (MT.EXECUTE_REQUEST, work.ExecuteRequest),
+}
 Jobs = str | AsyncResult | Sequence[str | AsyncResult]
 RECORD_GRACE = 2.0  # seconds a msg_id unknown to the hub is asked for again
 RECORD_POLL = 0.02
@@ -67,7 +72,7 @@ def records_from(messages: Sequence[rec.TaskRecord], frames: Sequence, keys: Seq
         record: dict[str, Any] = {"msg_id": message.msg_id}
         for field in RECORD_FIELDS[1:]:
             present = message.HasField(field)
-            value = getattr(message, field) if present else None
+            value: Any = getattr(message, field) if present else None
             if field in BUFFER_FIELDS:
                 count = value or 0
                 value, frames = [bytes(f) for f in frames[:count]], frames[count:]
@@ -96,7 +101,19 @@ def _seconds(value: Any) -> Any:
 class RecordQueries:
     """The Client's methods about the hub's task records (a mixin of `Client`)."""
 
-    def db_query(self: Client, query: dict, keys: Sequence[str] | None = None) -> list[dict]:
+    if TYPE_CHECKING:  # what Client provides
+        session: Session
+        _inbox: Inbox
+
+        @property
+        def ids(self) -> list[int]: ...
+
+        def _hub_request(self, msg_type: MT, content: Any) -> Message: ...
+
+        def send(self, channel: str, header: header_pb2.Header, content: Any, buffers: list,
+                 engine_id: int | None = None) -> TaskFuture: ...
+
+    def db_query(self, query: dict, keys: Sequence[str] | None = None) -> list[dict]:
         """Records matching a MongoDB-style query (``{'completed': {'$ne': None}}``), oldest first."""
         try:
             query_json = json.dumps(_seconds(query))
@@ -106,11 +123,11 @@ class RecordQueries:
         reply = self._hub_request(MT.DB_QUERY_REQUEST, request)
         return records_from(reply.content(rec.DbQueryReply).records, reply.buffers, keys)
 
-    def hub_history(self: Client) -> list[str]:
+    def hub_history(self) -> list[str]:
         """Every msg_id the hub has a record of, oldest submitted first."""
         return list(self._hub_request(MT.HISTORY_REQUEST, rec.HistoryRequest()).content(rec.HistoryReply).msg_ids)
 
-    def result_status(self: Client, msg_ids: Jobs, status_only: bool = True) -> dict[str, Any]:
+    def result_status(self, msg_ids: Jobs, status_only: bool = True) -> dict[str, Any]:
         """``{'pending': [...], 'completed': [...]}``, plus each completed result (or its error) by msg_id."""
         finished, pending = self._ask_results(msg_ids_of(msg_ids), watch=False)
         status: dict[str, Any] = {"pending": pending, "completed": [future.msg_id for future in finished]}
@@ -119,7 +136,7 @@ class RecordQueries:
                 status[future.msg_id] = future.exception() or future.result()
         return status
 
-    def _ask_results(self: Client, msg_ids: list[str], watch: bool) -> tuple[list[TaskFuture], list[str]]:
+    def _ask_results(self, msg_ids: list[str], watch: bool) -> tuple[list[TaskFuture], list[str]]:
         """The hub's finished results (as settled futures) and pending msg_ids.
 
         The hub hears of tasks in batches (every 10 ms), so a msg_id it does not
@@ -141,7 +158,7 @@ class RecordQueries:
                 time.sleep(RECORD_POLL)
         return finished, pending
 
-    def get_result(self: Client, indices_or_msg_ids: Jobs, block: bool = False,
+    def get_result(self, indices_or_msg_ids: Jobs, block: bool = False,
                    timeout: float | None = None) -> AsyncResult:
         """The result of tasks by msg_id, this client's or another's, finished or still running.
 
@@ -168,7 +185,7 @@ class RecordQueries:
             result.wait(timeout)
         return result
 
-    def _stored_futures(self: Client, finished: Sequence[rec.TaskRecord], frames: list) -> list[TaskFuture]:
+    def _stored_futures(self, finished: Sequence[rec.TaskRecord], frames: list) -> list[TaskFuture]:
         """Futures settled with the finished results a RESULT_REPLY carries."""
         futures = []
         for message in finished:
@@ -180,7 +197,7 @@ class RecordQueries:
             futures.append(future)
         return futures
 
-    def resubmit(self: Client, indices_or_msg_ids: Jobs, block: bool = False) -> AsyncResult:
+    def resubmit(self, indices_or_msg_ids: Jobs, block: bool = False) -> AsyncResult:
         """Run finished tasks again, from the requests the hub stored, on whichever engines have room.
 
         The new tasks get new msg_ids; each old record's ``resubmitted`` names its new one.
@@ -197,9 +214,9 @@ class RecordQueries:
         futures = []
         for msg_id in ids:
             record = found[msg_id]
-            msg_type = MT.Value(record["header"]["msg_type"])
-            content = parse(REQUEST_CONTENT[msg_type], record["content"])
+            msg_type, content_class = REQUESTS[record["header"]["msg_type"]]
             header = self.session.header(msg_type)
+            content: Any = parse(content_class, record["content"])
             header.resubmit_of = msg_id
             futures.append(self.send("task", header, content, record["buffers"]))
         result = AsyncResult(futures, single=isinstance(indices_or_msg_ids, str), label="resubmit")
@@ -207,7 +224,7 @@ class RecordQueries:
             result.wait()
         return result
 
-    def purge_results(self: Client, jobs: Jobs | None = None, targets: int | Sequence[int] | str | None = None) -> int:
+    def purge_results(self, jobs: Jobs | None = None, targets: int | Sequence[int] | str | None = None) -> int:
         """Drop finished records from the hub: `jobs` (msg_ids, AsyncResults or 'all') or those of `targets`.
 
         Pending tasks are never dropped: naming one is an error. Returns how many records went.
@@ -219,12 +236,13 @@ class RecordQueries:
         elif jobs:
             request = rec.PurgeRequest(msg_ids=msg_ids_of(jobs))
         else:  # engines that left have records too: ids are taken as given
-            ids = self.ids if targets == "all" else [targets] if isinstance(targets, int) else list(targets or [])
+            ids: list[int] = (self.ids if targets == "all" else [targets] if isinstance(targets, int)
+                              else [int(t) for t in targets or []])
             request = rec.PurgeRequest(targets=ids)
         return self._hub_request(MT.PURGE_REQUEST, request).content(rec.PurgeReply).purged
 
     purge_hub_results = purge_results
 
-    def purge_everything(self: Client) -> int:
+    def purge_everything(self) -> int:
         """Drop every finished record from the hub."""
         return self.purge_results("all")

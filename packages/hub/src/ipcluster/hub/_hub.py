@@ -154,7 +154,7 @@ class Hub:
             return False
         return True
 
-    def _send_reply(self, idents: list[bytes], msg_type: int, parent_id: str, content, buffers: list) -> bool:
+    def _send_reply(self, idents: list[bytes], msg_type: MT, parent_id: str, content, buffers: list) -> bool:
         return self._send(idents, self.session.header(msg_type, parent_id=parent_id), content, buffers)
 
     def _reply(self, msg: Message, msg_type: MT, content) -> None:

@@ -19,7 +19,7 @@ MT = header_pb2.MsgType
 RESULT_KEYS = ["engine_uuid", "engine_id", "submitted", "started", "completed", "status", "result_header",
                "result_content", "result_buffers", "stdout", "stderr"]
 # (client idents, msg_type, parent msg_id, content, buffers) -> False when the client is gone
-Send = Callable[[list[bytes], int, str, object, list], bool]
+Send = Callable[[list[bytes], MT, str, object, list], bool]
 
 
 class RecordQueries:

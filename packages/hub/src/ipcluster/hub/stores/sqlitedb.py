@@ -96,7 +96,8 @@ class SQLiteDB(TaskStore):
         self.path = Path(self.location or profile_dir) / self.filename
         columns = ", ".join(f"{key} {SQL_TYPES[kinds[0]]}" for key, kinds in RECORD_KEYS.items())
         try:
-            self._db = sqlite3.connect(self.path)
+            # opened by whoever builds the hub, used by the thread that runs its loop: one at a time, never both
+            self._db = sqlite3.connect(self.path, check_same_thread=False)
         except sqlite3.Error as error:
             raise StoreError(f"cannot open the task database {self.path}: {error}") from error
         try:
