@@ -1,8 +1,9 @@
-"""A real redis-server and a real MongoDB wire-protocol server (nx-27017), one of each per test session.
+"""A real redis-server and a real MongoDB wire-protocol server (nx-27017), for the tests and the benchmark.
 
 Each runs in the foreground on a free loopback port with its data in a
-temporary folder, is polled until it answers, and is always stopped and
-waited for, so no server outlives the tests.
+given folder, is polled until it answers, and is always stopped and waited
+for, so no server outlives its user. The context managers raise
+ServerFailed; the pytest fixtures below turn that into a failed test.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,14 +22,15 @@ from ipcluster.protocol import free_ports
 START_TIMEOUT = 30.0  # seconds: generous for a loaded two-core machine
 
 
+class ServerFailed(RuntimeError):
+    """A server is missing, exited, or never answered."""
+
+
 def executable(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        pytest.fail(
-            f"{name} is not on PATH: the task-store tests run against a real {name}; "
-            "the README's test command (tools/nox) installs it",
-            pytrace=False,
-        )
+        raise ServerFailed(f"{name} is not on PATH: the task-store tests run against a real {name}; "
+                           "the README's test command (tools/nox) installs it")
     return path
 
 
@@ -42,7 +44,7 @@ def running(command: list[str], log: Path, answers: Callable[[], bool]) -> Itera
         while not answers():
             if process.poll() is not None or time.monotonic() > deadline:
                 state = f"exited with {process.returncode}" if process.returncode is not None else "never answered"
-                pytest.fail(f"{command[0]} {state}; its log:\n{log.read_text(errors='replace')}", pytrace=False)
+                raise ServerFailed(f"{command[0]} {state}; its log:\n{log.read_text(errors='replace')}")
             time.sleep(0.05)  # between polls only: readiness is what `answers` reports
         yield
     finally:
@@ -54,12 +56,11 @@ def running(command: list[str], log: Path, answers: Callable[[], bool]) -> Itera
             process.wait()
 
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def redis_server(folder: Path) -> Iterator[str]:
     """The URL of a real redis-server that keeps nothing on disk."""
     import redis
 
-    folder = tmp_path_factory.mktemp("redis")
     (port,) = free_ports(1)
     url = f"redis://127.0.0.1:{port}/0"
     command = [executable("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
@@ -79,18 +80,18 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         client.close()
 
 
-@pytest.fixture(scope="session")
-def mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def mongo_server(folder: Path) -> Iterator[str]:
     """The URL of nx-27017, a MongoDB wire-protocol server over SQLite, standing in for mongod."""
     import pymongo
     import pymongo.errors
 
-    folder = tmp_path_factory.mktemp("mongo")
     (port,) = free_ports(1)
     url = f"mongodb://127.0.0.1:{port}"
     command = [executable("nx-27017"), "--host", "127.0.0.1", "-p", str(port)]
+    # its own pid file: nx-27017 writes /tmp/nx_27017.pid by default and refuses a second instance
     command += ["--data-dir", str(folder / "data"), "--log-file", str(folder / "nx.log")]
-    command += ["--pid-file", str(folder / "nx.pid")]  # even in the foreground it refuses to start beside another
+    command += ["--pid-file", str(folder / "nx.pid")]
     client: pymongo.MongoClient = pymongo.MongoClient(url, serverSelectionTimeoutMS=500)
 
     def answers() -> bool:
@@ -105,3 +106,21 @@ def mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield url
     finally:
         client.close()
+
+
+def _serve(server: Callable[[Path], AbstractContextManager[str]], folder: Path) -> Iterator[str]:
+    try:
+        with server(folder) as url:
+            yield url
+    except ServerFailed as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _serve(redis_server, tmp_path_factory.mktemp("redis"))
+
+
+@pytest.fixture(scope="session")
+def mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _serve(mongo_server, tmp_path_factory.mktemp("mongo"))
