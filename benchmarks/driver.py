@@ -120,13 +120,14 @@ def run_cluster(rec: Recorder, sizes: Sizes, log_path: str) -> None:
                          "tasks_between": 2 * sizes.tasks, "client_mb": rss_mb([psutil.Process()]),
                          "controller_before_by_role_mb": before_by_role,
                          "controller_after_by_role_mb": rss_by_role(controller)}
-        rec.step(f"push {sizes.push_mb} MB")
-        import numpy  # only now, so the client's memory above is the client's own
+        if cluster.spec.push:
+            rec.step(f"push {sizes.push_mb} MB")
+            import numpy  # only now, so the client's memory above is the client's own
 
-        every.push({"a": numpy.zeros(4)}, block=True)  # engines import numpy here, not in the timing
-        array = numpy.ones(sizes.push_mb * MB // 8)
-        rec["push"] = push_rate(sizes.push_mb, ENGINES, push_seconds(every, array, sizes.push_reps))
-        every.execute("a = None", block=True)
+            every.push({"a": numpy.zeros(4)}, block=True)  # engines import numpy here, not in the timing
+            array = numpy.ones(sizes.push_mb * MB // 8)
+            rec["push"] = push_rate(sizes.push_mb, ENGINES, push_seconds(every, array, sizes.push_reps))
+            every.execute("a = None", block=True)
         rec.step("stop")
         rec["stop"] = cluster.stop()
     finally:

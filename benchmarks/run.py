@@ -12,6 +12,7 @@ is killed, whether the driver succeeded, failed or hung. Results go to
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -29,9 +30,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from procs import kill_leftovers  # noqa: E402
-from table import COLUMNS, noted_column, render  # noqa: E402
+from table import COLUMNS, STORE_COLUMNS, noted_column, render, render_stores  # noqa: E402
 
-SYSTEMS = tuple(COLUMNS)  # run in table order
+# the redis-server and MongoDB wire-protocol server the hub's store tests start
+sys.path.insert(0, str(HERE.parent / "packages" / "hub" / "tests"))
+from store_servers import mongo_server, redis_server  # noqa: E402
+
+SYSTEMS = tuple(dict.fromkeys([*COLUMNS, *STORE_COLUMNS]))  # run in table order
+SERVERS = {"ipcluster-redisdb": ("BENCH_REDIS_URL", redis_server),
+           "ipcluster-mongodb": ("BENCH_MONGO_URL", mongo_server)}
 
 
 def run_system(system: str, quick: bool, timeout: float, results_dir: Path) -> dict[str, Any]:
@@ -95,17 +102,24 @@ def main(argv: list[str] | None = None) -> int:
     options.out.parent.mkdir(parents=True, exist_ok=True)
 
     results: dict[str, dict[str, Any]] = {}
-    for system in systems:
-        print(f"benchmarking {system} ...", file=sys.stderr, flush=True)
-        results[system] = run_system(system, options.quick, timeout, options.out.parent)
-        summary = results[system].get("problem") or "ok"
-        print(f"  {system}: {summary} ({results[system]['wall_s']:.0f} s)", file=sys.stderr, flush=True)
+    with contextlib.ExitStack() as servers, tempfile.TemporaryDirectory(prefix="bench-servers-") as folder:
+        for system in systems:
+            if system in SERVERS:
+                variable, server = SERVERS[system]
+                os.environ[variable] = servers.enter_context(server(Path(folder)))
+            print(f"benchmarking {system} ...", file=sys.stderr, flush=True)
+            results[system] = run_system(system, options.quick, timeout, options.out.parent)
+            summary = results[system].get("problem") or "ok"
+            print(f"  {system}: {summary} ({results[system]['wall_s']:.0f} s)", file=sys.stderr, flush=True)
 
     sizes = next((r["sizes"] for r in results.values() if "sizes" in r), {})
     print(render(results, sizes))
     note = noted_column(results)
     if note:
         print(note)
+    stores = render_stores(results, sizes)
+    if stores:
+        print(f"\n{stores}")
     for line in disturbance_notes(results):
         print(line)
     problems = {name: r["problem"] for name, r in results.items() if "problem" in r}

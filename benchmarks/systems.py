@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -44,6 +45,10 @@ class SystemSpec:
     client_module: str
     process_modules: tuple[str, ...]  # what the cluster's processes import, to compile ahead
     start_args: tuple[str, ...] = ()  # appended to ``start -n N --daemonize``
+    # written to the profile's ipcontroller_config.py before the start; {redis_url} and {mongo_url} are
+    # replaced by the servers run.py started (BENCH_REDIS_URL, BENCH_MONGO_URL)
+    controller_config: str = ""
+    push: bool = True  # the store columns skip the 100 MB push, which measures nothing about the store
 
 
 IPCLUSTER = SystemSpec(
@@ -59,6 +64,13 @@ SYSTEMS = {
     # the same cluster; after ``--`` the arguments go to ipcontroller: its load-balancing scheduler
     # sends tasks without waiting for engines to finish earlier ones (the default, hwm=1, is ipyparallel's)
     "ipcluster-hwm0": replace(IPCLUSTER, name="ipcluster-hwm0", start_args=("--", "--hwm=0")),
+    # the same cluster with each task-record store (DictDB, the default, is the "ipcluster" column)
+    "ipcluster-nodb": replace(IPCLUSTER, name="ipcluster-nodb", start_args=("--", "--nodb"), push=False),
+    "ipcluster-sqlitedb": replace(IPCLUSTER, name="ipcluster-sqlitedb", start_args=("--", "--sqlitedb"), push=False),
+    "ipcluster-redisdb": replace(IPCLUSTER, name="ipcluster-redisdb", push=False, controller_config=(
+        "c.HubFactory.db_class = 'RedisDB'\nc.RedisDB.url = {redis_url!r}\n")),
+    "ipcluster-mongodb": replace(IPCLUSTER, name="ipcluster-mongodb", push=False, controller_config=(
+        "c.HubFactory.db_class = 'MongoDB'\nc.MongoDB.connection_args = [{mongo_url!r}]\n")),
     "ipyparallel": SystemSpec("ipyparallel", "ipyparallel.cluster", ("ipyparallel.controller",), _ipyparallel_client,
                               "ipyparallel",
                               ("ipyparallel", "ipyparallel.cluster.app", "ipyparallel.controller.app",
@@ -103,6 +115,11 @@ class Cluster:
     def start(self, n: int, noop: Callable, timeout: float = 90.0) -> dict[str, float]:
         """Start `n` engines and wait until each has run a task: the seconds to each milestone."""
         importlib.import_module(self.spec.client_module)  # a user has the client imported already
+        if self.spec.controller_config:
+            profile = Path(self.ipython_dir) / "profile_default"
+            profile.mkdir(parents=True, exist_ok=True)
+            (profile / "ipcontroller_config.py").write_text(self.spec.controller_config.format(
+                redis_url=os.environ.get("BENCH_REDIS_URL", ""), mongo_url=os.environ.get("BENCH_MONGO_URL", "")))
         start = time.perf_counter()
         self.started = True
         command = self._cli("start", f"-n={n}", "--daemonize", *self.spec.start_args, timeout=timeout)

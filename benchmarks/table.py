@@ -138,3 +138,27 @@ def noted_column(results: Results) -> str | None:
     missed = [short for short, verdict in verdicts.items() if verdict == "**no**"]
     return (f"\n{COLUMNS[NOTED]} meets the target in: {', '.join(met) or 'no row'}; "
             f"misses it in: {', '.join(missed) or 'no row'}.")
+
+
+# the task-record stores: the same cluster, each store in turn ("ipcluster" runs the default, DictDB)
+STORE_COLUMNS = {"ipcluster-nodb": "NoDB", "ipcluster": "DictDB (default)", "ipcluster-sqlitedb": "SQLiteDB",
+                 "ipcluster-redisdb": "RedisDB", "ipcluster-mongodb": "MongoDB"}
+STORE_ROWS = tuple(row for row in ROWS if row.short in (
+    "(a) direct median", "(b) map_async", "(b) apply_async loop", "(e) controller after", "(e) controller growth",
+    "(f) CPU apply_async loop"))
+
+
+def render_stores(results: Results, sizes: dict[str, Any]) -> str | None:
+    """The second table: a row per measurement, a column per store; None when no store column ran."""
+    if not any(column in results for column in STORE_COLUMNS if column != "ipcluster"):
+        return None
+    tasks = sizes.get("tasks")
+    lines = ["| workload, by task-record store | unit | " + " | ".join(STORE_COLUMNS.values()) + " |",
+             "|---|---|" + "---:|" * len(STORE_COLUMNS)]
+    for row in STORE_ROWS:
+        label = row.label.replace("tasks, 2", f"tasks x{tasks:,}, 2") if tasks else row.label
+        if "(e)" in label and tasks:
+            label = label.replace("the tasks", f"{2 * tasks:,} tasks")
+        cells = [_format(row.value(results, column), row.digits) for column in STORE_COLUMNS]
+        lines.append(f"| {label} | {row.unit} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -7,6 +7,7 @@ import signal
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from clusters import run, wait_until
 from test_task_records import recorded, wait_for_file, write_controller_config
@@ -101,3 +102,25 @@ def test_unreachable_redis_stops_the_controller(env, ipython_dir):
     result = run(["ipcluster.launchers.controller", "--redisdb", "--log-to-file"], env)
     assert 1 == result.returncode
     assert "redis://127.0.0.1:9/0" in one_line(result.stderr)
+
+
+def test_buffers_over_the_record_limit_are_left_out_and_said_so(ipython_dir, make_cluster):
+    """Buffers bigger than c.HubFactory.record_buffer_limit reach their client but not the records; fetching or
+    resubmitting such a task from the hub is a clear error, while small ones still work."""
+    write_controller_config(ipython_dir, "c.HubFactory.record_buffer_limit = 1000\n")
+    cluster = make_cluster(n=1)
+    with cluster.client() as rc, cluster.client() as other:
+        big = rc[0].apply_async(np.zeros, 2000)
+        small = rc[0].apply_async(np.zeros, 10)
+        big_argument = rc[0].apply_async(len, np.zeros(2000))
+        assert (2000, 10, 2000) == (len(big.get(20)), len(small.get(20)), big_argument.get(20))
+        records = {r["msg_id"]: r for r in recorded(rc, big.msg_ids + small.msg_ids + big_argument.msg_ids,
+                                                      ["buffers_omitted", "result_buffers_omitted"])}
+        assert 16000 <= records[big.msg_ids[0]]["result_buffers_omitted"]
+        assert None is records[small.msg_ids[0]]["result_buffers_omitted"]
+        assert 16000 <= records[big_argument.msg_ids[0]]["buffers_omitted"]
+        np.testing.assert_array_equal(np.zeros(10), other.get_result(small.msg_ids[0]).get(20))
+        with pytest.raises(HubError, match="record_buffer_limit"):
+            other.get_result(big.msg_ids[0]).get(20)
+        with pytest.raises(HubError, match="record_buffer_limit"):
+            other.resubmit(big_argument.msg_ids)

@@ -148,7 +148,17 @@ class Inbox:
             buffers, frames = frames[: record.result_buffers], frames[record.result_buffers :]
             future = self._take(record.msg_id)
             if future is not None:
-                self.settle(future, record.result_content, buffers)
+                self.settle_stored(future, record, buffers)
+
+    def settle_stored(self, future: TaskFuture, record: rec.TaskRecord, buffers: list) -> None:
+        """Resolve a future from the hub's record of its task."""
+        if record.HasField("result_buffers_omitted"):
+            fail(future, HubError(
+                f"the result of {record.msg_id} is not in the hub's records: its {record.result_buffers_omitted:,} "
+                "bytes of buffers are over the controller's c.HubFactory.record_buffer_limit; only the client "
+                "that sent the task received it"))
+            return
+        self.settle(future, record.result_content, buffers)
 
     def settle(self, future: TaskFuture, content: bytes, buffers: list, live: bool = False) -> None:
         """Resolve a task's future from its reply: the engine's, passed on live, or the one the hub stored."""

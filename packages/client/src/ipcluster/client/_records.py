@@ -193,7 +193,7 @@ class RecordQueries:
             buffers, frames = frames[:count], frames[count:]
             future = TaskFuture(message.msg_id, message.engine_uuid)
             future.metadata["submitted"] = message.submitted
-            self._inbox.settle(future, message.result_content, buffers)
+            self._inbox.settle_stored(future, message, buffers)
             futures.append(future)
         return futures
 
@@ -204,13 +204,17 @@ class RecordQueries:
         """
         ids = msg_ids_of(indices_or_msg_ids)
         found = {r["msg_id"]: r for r in self.db_query({"msg_id": {"$in": ids}},
-                                                      ["header", "content", "buffers", "status"])}
+                                                      ["header", "content", "buffers", "buffers_omitted", "status"])}
         missing = [msg_id for msg_id in ids if msg_id not in found]
         if missing:
             raise HubError(f"cannot resubmit {', '.join(missing)}: the hub has no record of it")
         pending = [msg_id for msg_id in ids if found[msg_id]["status"] == "pending"]
         if pending:
             raise HubError(f"cannot resubmit {', '.join(pending)}: still pending; wait for it first")
+        unrecorded = [msg_id for msg_id in ids if found[msg_id]["buffers_omitted"]]
+        if unrecorded:
+            raise HubError(f"cannot resubmit {', '.join(unrecorded)}: its buffers were over the controller's "
+                           "c.HubFactory.record_buffer_limit, so the hub did not keep them")
         futures = []
         for msg_id in ids:
             record = found[msg_id]

@@ -17,7 +17,7 @@ from ipcluster.protocol import records_pb2 as rec
 
 MT = header_pb2.MsgType
 RESULT_KEYS = ["engine_uuid", "engine_id", "submitted", "started", "completed", "status", "result_header",
-               "result_content", "result_buffers", "stdout", "stderr"]
+               "result_content", "result_buffers", "result_buffers_omitted", "stdout", "stderr"]
 # (client idents, msg_type, parent msg_id, content, buffers) -> False when the client is gone
 Send = Callable[[list[bytes], MT, str, object, list], bool]
 

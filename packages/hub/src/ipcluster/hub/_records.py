@@ -55,6 +55,7 @@ def submission(event: work.TaskEvent, header: header_pb2.Header, payload: Sequen
         header=event.header,
         content=bytes(payload[0]) if payload else None,
         buffers=[bytes(frame) for frame in payload[1:]],
+        buffers_omitted=event.omitted_bytes or None,
         submitted=header.date,
     )
 
@@ -74,6 +75,7 @@ def result(event: work.TaskEvent, header: header_pb2.Header, payload: Sequence, 
         fields.update(
             result_content=content,
             result_buffers=[bytes(frame) for frame in payload[1:]],
+            result_buffers_omitted=event.omitted_bytes or None,
             started=reply.started or None,
             completed=reply.completed or event.time,
             stdout=reply.stdout,

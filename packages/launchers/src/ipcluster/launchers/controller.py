@@ -52,6 +52,8 @@ class IPControllerApp(BaseParallelApplication):
     hwm = Integer(1, min=0, help="tasks an engine may hold before the scheduler waits (0: no limit)").tag(config=True)
     period = Integer(1000, help="heartbeat period in milliseconds").tag(config=True)
     max_heartmonitor_misses = Integer(5, help="missed heartbeats before an engine is declared dead").tag(config=True)
+    record_buffer_limit = Integer(1 << 20, min=0, help="the largest buffers (bytes per message) kept in task "
+                                  "records; larger ones reach engines and clients but not the store").tag(config=True)
     db_class = Unicode("DictDB", help="the task-record store: DictDB (memory), SQLiteDB, RedisDB, MongoDB or NoDB; "
                        "a full name, class name or prefix").tag(config=True)
 
@@ -95,6 +97,7 @@ class IPControllerApp(BaseParallelApplication):
             ssh=self.ssh_server, engine_ssh=self.engine_ssh_server, task_scheme=self.scheme_name, hwm=self.hwm,
             heartbeat_period_ms=self.period, heartbeat_misses=self.max_heartmonitor_misses,
             db_class=self._store_name(), db_config=self._store_config(), profile_dir=str(self.profile_path.path),
+            record_buffer_limit=self.record_buffer_limit,
         )
         if self.reuse_files:
             path = self.profile_path.security / SPEC_FILE

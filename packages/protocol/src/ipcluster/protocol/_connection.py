@@ -101,6 +101,8 @@ class ControllerSpec:
     # the hub's task-record store: a class of STORE_CLASSES, and the config sections of the stores
     # (``{"SQLiteDB": {"table": "tasks"}}``), which the hub applies as traitlets config
     db_class: str = "DictDB"
+    # the largest buffers (bytes per message) the scheduler passes on for the hub's records
+    record_buffer_limit: int = 1 << 20
     # the controller's profile folder: where a file-based store keeps a relative filename
     profile_dir: str = ""
     db_config: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -3,7 +3,8 @@
 It joins the hub as a peer to hear about engines, and pushes task events to
 the hub without waiting for anything back. When the hub keeps records, each
 event carries its message's content and buffers: the frames just received,
-sent on without a copy.
+sent on without a copy. Buffers over the record limit are left out, so a
+100 MB push does not travel to the hub too.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class Scheduler:
         self._events = work.TaskEvents()
         self._payloads: list[zmq.Frame] = []
         self._keep_payloads = spec.db_class != "NoDB"
+        self._buffer_limit = spec.record_buffer_limit
 
     def _socket(self, kind: int, *, bind: str | None = None, connect: str | None = None) -> zmq.Socket:
         socket = self.context.socket(kind)
@@ -123,11 +125,18 @@ class Scheduler:
     def _task_event(self, kind: int, header: bytes, client_id: bytes, engine_uuid: bytes, payload: Sequence = (),
                     queue=work.TASK) -> None:
         """Queue an event for the hub; they go in batches, so the hub wakes rarely and never slows a task."""
+        omitted = 0
         if not self._keep_payloads:
             payload = ()
+        elif len(payload) > 1:
+            omitted = sum(len(frame) for frame in payload[1:])
+            if omitted > self._buffer_limit:
+                payload = payload[:1]  # the content (times, output, errors) is always recorded
+            else:
+                omitted = 0
         events = self._events.events
         events.add(kind=kind, queue=queue, header=header, client_id=client_id, engine_uuid=engine_uuid,
-                   time=time.time(), frames=len(payload))
+                   time=time.time(), frames=len(payload), omitted_bytes=omitted)
         self._payloads.extend(payload)
         if len(events) == 1:
             self.loop.call_later(EVENT_DELAY, self._flush_task_events)

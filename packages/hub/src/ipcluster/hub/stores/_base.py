@@ -44,6 +44,9 @@ RECORD_KEYS: dict[str, tuple[type, ...]] = {
     "stderr": (str,),
     "error": (str,),  # "ename: evalue" of a failed task
     "resubmitted": (str,),  # the msg_id this task was resubmitted as
+    # bytes of request or reply buffers left out of the record: over the controller's record_buffer_limit
+    "buffers_omitted": (int,),
+    "result_buffers_omitted": (int,),
 }
 BUFFER_KEYS = frozenset({"buffers", "result_buffers"})
 

@@ -30,7 +30,7 @@ def check_query(query: Any) -> None:
         _check_key(key)
         if key in BUFFER_KEYS:
             raise QueryError(f"{key!r} holds binary buffers and cannot be queried")
-        if not _is_operators(condition):
+        if not is_operators(condition):
             continue
         for name, argument in condition.items():
             if name not in OPERATORS:
@@ -53,15 +53,26 @@ def _check_key(key: Any) -> None:
         raise QueryError(f"unknown record key {key!r}: records have {', '.join(RECORD_KEYS)}")
 
 
-def _is_operators(condition: Any) -> bool:
+def is_operators(condition: Any) -> bool:
     return isinstance(condition, dict) and any(str(name).startswith("$") for name in condition)
+
+
+def named_ids(query: Query) -> list[str] | None:
+    """The msg_ids a query is limited to (``{'msg_id': id}`` or ``{'msg_id': {'$in': ids}}``), so a store
+    without indexes can look those up instead of scanning every record; None when it names none."""
+    condition = query.get("msg_id")
+    if isinstance(condition, str):
+        return [condition]
+    if isinstance(condition, dict) and isinstance(condition.get("$in"), list | tuple):
+        return [msg_id for msg_id in dict.fromkeys(condition["$in"]) if isinstance(msg_id, str)]
+    return None
 
 
 def matches(record: Record, query: Query) -> bool:
     """Whether `record` satisfies every condition of a checked query."""
     for key, condition in query.items():
         value = record.get(key)
-        if not _is_operators(condition):
+        if not is_operators(condition):
             if value != condition:
                 return False
             continue

@@ -10,7 +10,7 @@ from typing import Any
 from traitlets import Float, Integer
 
 from ipcluster.hub.stores._base import BUFFER_KEYS, RECORD_KEYS, Query, Record, TaskStore
-from ipcluster.hub.stores._query import check_keys, check_query, matches, project
+from ipcluster.hub.stores._query import check_keys, check_query, matches, named_ids, project
 
 BYTES_KEYS = ("header", "content", "result_header", "result_content")
 
@@ -76,7 +76,9 @@ class DictDB(TaskStore):
     def find(self, query: Query, keys: Sequence[str] | None = None) -> list[Record]:
         check_query(query)
         check_keys(keys)
-        found = [record for record in self._records.values() if matches(record, query)]
+        named = named_ids(query)
+        candidates = self._records.values() if named is None else filter(None, map(self._records.get, named))
+        found = [record for record in candidates if matches(record, query)]
         found.sort(key=lambda record: (record["submitted"] is not None, record["submitted"] or 0.0))
         return [_copy(project(record, keys)) for record in found]
 

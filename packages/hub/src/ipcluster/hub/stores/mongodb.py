@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from traitlets import Dict, List, Unicode
 
 from ipcluster.hub.stores._base import RECORD_KEYS, Query, Record, StoreError, TaskStore
-from ipcluster.hub.stores._query import COMPARISONS, _is_operators, check_keys, check_query, project
+from ipcluster.hub.stores._query import COMPARISONS, check_keys, check_query, is_operators, project
 
 if TYPE_CHECKING:
     import pymongo
@@ -19,7 +19,7 @@ def never_matches(query: Query) -> bool:
     """Whether the query orders against None: nothing matches that here, while MongoDB's
     ``{'$gte': None}`` would match null fields."""
     return any(
-        _is_operators(condition) and any(name in COMPARISONS and arg is None for name, arg in condition.items())
+        is_operators(condition) and any(name in COMPARISONS and arg is None for name, arg in condition.items())
         for condition in query.values()
     )
 

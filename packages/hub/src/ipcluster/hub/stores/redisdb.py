@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from traitlets import Float, Unicode
 
 from ipcluster.hub.stores._base import RECORD_KEYS, Query, Record, StoreError, TaskStore, pack_buffers, unpack_buffers
-from ipcluster.hub.stores._query import check_keys, check_query, matches, project
+from ipcluster.hub.stores._query import check_keys, check_query, matches, named_ids, project
 
 if TYPE_CHECKING:
     import redis
@@ -123,22 +123,26 @@ class RedisDB(TaskStore):
     def find(self, query: Query, keys: Sequence[str] | None = None) -> list[Record]:
         check_query(query)
         check_keys(keys)
-        fields = list(RECORD_KEYS) if keys is None else list(dict.fromkeys(["msg_id", *query, *keys]))
-        ids = [member.decode() for member in cast(list[bytes], self._redis.zrange(self._index, 0, -1))]
+        fields = list(RECORD_KEYS) if keys is None else list(dict.fromkeys(["msg_id", "submitted", *query, *keys]))
+        named = named_ids(query)
+        ids = named if named is not None else [
+            member.decode() for member in cast(list[bytes], self._redis.zrange(self._index, 0, -1))]
         pipe = self._redis.pipeline(transaction=False)
         for msg_id in ids:
             pipe.hmget(self._key(msg_id), fields)
         found, expired = [], []
         for msg_id, row in zip(ids, pipe.execute(), strict=True):
-            if row[0] is None:  # msg_id is always stored: the hash expired
+            if row[0] is None:  # msg_id is always stored: the hash expired, or never was
                 expired.append(msg_id)
                 continue
             record = {key: None if raw is None else decode(key, raw) for key, raw in zip(fields, row, strict=True)}
             if matches(record, query):
-                found.append(project(record, keys))
+                found.append(record)
         if expired:
             self._redis.zrem(self._index, *expired)
-        return found
+        if named is not None:  # in the asker's order; the index's are in submission order already
+            found.sort(key=lambda record: score(record["submitted"]))
+        return [project(record, keys) for record in found]
 
     def drop(self, query: Query) -> int:
         doomed = [record["msg_id"] for record in self.find(query, keys=[])]

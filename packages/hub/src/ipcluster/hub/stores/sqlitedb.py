@@ -20,7 +20,7 @@ from ipcluster.hub.stores._base import (
     pack_buffers,
     unpack_buffers,
 )
-from ipcluster.hub.stores._query import _is_operators, check_keys, check_query, project
+from ipcluster.hub.stores._query import check_keys, check_query, is_operators, project
 
 SQL_TYPES = {str: "TEXT", int: "INTEGER", float: "REAL", bytes: "BLOB", list: "BLOB"}
 COMPARISONS = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
@@ -63,7 +63,7 @@ def where(query: Query) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     for key, condition in query.items():
-        for name, argument in (condition if _is_operators(condition) else {"$eq": condition}).items():
+        for name, argument in (condition if is_operators(condition) else {"$eq": condition}).items():
             clauses.append(_condition(key, name, argument, params))
     return " AND ".join(clauses) or "1", params
 

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#ipcluster/protocol/pb/records.proto\x12\x12ipcluster.protocol\"\xbc\x05\n\nTaskRecord\x12\x0e\n\x06msg_id\x18\x01 \x01(\t\x12\x12\n\x05queue\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x63lient_uuid\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x0b\x65ngine_uuid\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x16\n\tengine_id\x18\x05 \x01(\x11H\x03\x88\x01\x01\x12\x13\n\x06header\x18\x06 \x01(\x0cH\x04\x88\x01\x01\x12\x14\n\x07\x63ontent\x18\x07 \x01(\x0cH\x05\x88\x01\x01\x12\x14\n\x07\x62uffers\x18\x08 \x01(\rH\x06\x88\x01\x01\x12\x16\n\tsubmitted\x18\t \x01(\x01H\x07\x88\x01\x01\x12\x14\n\x07started\x18\n \x01(\x01H\x08\x88\x01\x01\x12\x16\n\tcompleted\x18\x0b \x01(\x01H\t\x88\x01\x01\x12\x13\n\x06status\x18\x0c \x01(\tH\n\x88\x01\x01\x12\x1a\n\rresult_header\x18\r \x01(\x0cH\x0b\x88\x01\x01\x12\x1b\n\x0eresult_content\x18\x0e \x01(\x0cH\x0c\x88\x01\x01\x12\x1b\n\x0eresult_buffers\x18\x0f \x01(\rH\r\x88\x01\x01\x12\x13\n\x06stdout\x18\x10 \x01(\tH\x0e\x88\x01\x01\x12\x13\n\x06stderr\x18\x11 \x01(\tH\x0f\x88\x01\x01\x12\x12\n\x05\x65rror\x18\x12 \x01(\tH\x10\x88\x01\x01\x12\x18\n\x0bresubmitted\x18\x13 \x01(\tH\x11\x88\x01\x01\x42\x08\n\x06_queueB\x0e\n\x0c_client_uuidB\x0e\n\x0c_engine_uuidB\x0c\n\n_engine_idB\t\n\x07_headerB\n\n\x08_contentB\n\n\x08_buffersB\x0c\n\n_submittedB\n\n\x08_startedB\x0c\n\n_completedB\t\n\x07_statusB\x10\n\x0e_result_headerB\x11\n\x0f_result_contentB\x11\n\x0f_result_buffersB\t\n\x07_stdoutB\t\n\x07_stderrB\x08\n\x06_errorB\x0e\n\x0c_resubmitted\"2\n\x0e\x44\x62QueryRequest\x12\x12\n\nquery_json\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\"?\n\x0c\x44\x62QueryReply\x12/\n\x07records\x18\x01 \x03(\x0b\x32\x1e.ipcluster.protocol.TaskRecord\"/\n\rResultRequest\x12\x0f\n\x07msg_ids\x18\x01 \x03(\t\x12\r\n\x05watch\x18\x02 \x01(\x08\"a\n\x0bResultReply\x12\x30\n\x08\x66inished\x18\x01 \x03(\x0b\x32\x1e.ipcluster.protocol.TaskRecord\x12\x0f\n\x07pending\x18\x02 \x03(\t\x12\x0f\n\x07unknown\x18\x03 \x03(\t\"=\n\x0cPurgeRequest\x12\x0f\n\x07msg_ids\x18\x01 \x03(\t\x12\x0b\n\x03\x61ll\x18\x02 \x01(\x08\x12\x0f\n\x07targets\x18\x03 \x03(\x05\"\x1c\n\nPurgeReply\x12\x0e\n\x06purged\x18\x01 \x01(\r\"\x10\n\x0eHistoryRequest\"\x1f\n\x0cHistoryReply\x12\x0f\n\x07msg_ids\x18\x01 \x03(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#ipcluster/protocol/pb/records.proto\x12\x12ipcluster.protocol\"\xae\x06\n\nTaskRecord\x12\x0e\n\x06msg_id\x18\x01 \x01(\t\x12\x12\n\x05queue\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x63lient_uuid\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x0b\x65ngine_uuid\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x16\n\tengine_id\x18\x05 \x01(\x11H\x03\x88\x01\x01\x12\x13\n\x06header\x18\x06 \x01(\x0cH\x04\x88\x01\x01\x12\x14\n\x07\x63ontent\x18\x07 \x01(\x0cH\x05\x88\x01\x01\x12\x14\n\x07\x62uffers\x18\x08 \x01(\rH\x06\x88\x01\x01\x12\x16\n\tsubmitted\x18\t \x01(\x01H\x07\x88\x01\x01\x12\x14\n\x07started\x18\n \x01(\x01H\x08\x88\x01\x01\x12\x16\n\tcompleted\x18\x0b \x01(\x01H\t\x88\x01\x01\x12\x13\n\x06status\x18\x0c \x01(\tH\n\x88\x01\x01\x12\x1a\n\rresult_header\x18\r \x01(\x0cH\x0b\x88\x01\x01\x12\x1b\n\x0eresult_content\x18\x0e \x01(\x0cH\x0c\x88\x01\x01\x12\x1b\n\x0eresult_buffers\x18\x0f \x01(\rH\r\x88\x01\x01\x12\x13\n\x06stdout\x18\x10 \x01(\tH\x0e\x88\x01\x01\x12\x13\n\x06stderr\x18\x11 \x01(\tH\x0f\x88\x01\x01\x12\x12\n\x05\x65rror\x18\x12 \x01(\tH\x10\x88\x01\x01\x12\x18\n\x0bresubmitted\x18\x13 \x01(\tH\x11\x88\x01\x01\x12\x1c\n\x0f\x62uffers_omitted\x18\x14 \x01(\x04H\x12\x88\x01\x01\x12#\n\x16result_buffers_omitted\x18\x15 \x01(\x04H\x13\x88\x01\x01\x42\x08\n\x06_queueB\x0e\n\x0c_client_uuidB\x0e\n\x0c_engine_uuidB\x0c\n\n_engine_idB\t\n\x07_headerB\n\n\x08_contentB\n\n\x08_buffersB\x0c\n\n_submittedB\n\n\x08_startedB\x0c\n\n_completedB\t\n\x07_statusB\x10\n\x0e_result_headerB\x11\n\x0f_result_contentB\x11\n\x0f_result_buffersB\t\n\x07_stdoutB\t\n\x07_stderrB\x08\n\x06_errorB\x0e\n\x0c_resubmittedB\x12\n\x10_buffers_omittedB\x19\n\x17_result_buffers_omitted\"2\n\x0e\x44\x62QueryRequest\x12\x12\n\nquery_json\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\"?\n\x0c\x44\x62QueryReply\x12/\n\x07records\x18\x01 \x03(\x0b\x32\x1e.ipcluster.protocol.TaskRecord\"/\n\rResultRequest\x12\x0f\n\x07msg_ids\x18\x01 \x03(\t\x12\r\n\x05watch\x18\x02 \x01(\x08\"a\n\x0bResultReply\x12\x30\n\x08\x66inished\x18\x01 \x03(\x0b\x32\x1e.ipcluster.protocol.TaskRecord\x12\x0f\n\x07pending\x18\x02 \x03(\t\x12\x0f\n\x07unknown\x18\x03 \x03(\t\"=\n\x0cPurgeRequest\x12\x0f\n\x07msg_ids\x18\x01 \x03(\t\x12\x0b\n\x03\x61ll\x18\x02 \x01(\x08\x12\x0f\n\x07targets\x18\x03 \x03(\x05\"\x1c\n\nPurgeReply\x12\x0e\n\x06purged\x18\x01 \x01(\r\"\x10\n\x0eHistoryRequest\"\x1f\n\x0cHistoryReply\x12\x0f\n\x07msg_ids\x18\x01 \x03(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,21 +32,21 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ipcluster.protocol.pb.recor
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TASKRECORD']._serialized_start=60
-  _globals['_TASKRECORD']._serialized_end=760
-  _globals['_DBQUERYREQUEST']._serialized_start=762
-  _globals['_DBQUERYREQUEST']._serialized_end=812
-  _globals['_DBQUERYREPLY']._serialized_start=814
-  _globals['_DBQUERYREPLY']._serialized_end=877
-  _globals['_RESULTREQUEST']._serialized_start=879
-  _globals['_RESULTREQUEST']._serialized_end=926
-  _globals['_RESULTREPLY']._serialized_start=928
-  _globals['_RESULTREPLY']._serialized_end=1025
-  _globals['_PURGEREQUEST']._serialized_start=1027
-  _globals['_PURGEREQUEST']._serialized_end=1088
-  _globals['_PURGEREPLY']._serialized_start=1090
-  _globals['_PURGEREPLY']._serialized_end=1118
-  _globals['_HISTORYREQUEST']._serialized_start=1120
-  _globals['_HISTORYREQUEST']._serialized_end=1136
-  _globals['_HISTORYREPLY']._serialized_start=1138
-  _globals['_HISTORYREPLY']._serialized_end=1169
+  _globals['_TASKRECORD']._serialized_end=874
+  _globals['_DBQUERYREQUEST']._serialized_start=876
+  _globals['_DBQUERYREQUEST']._serialized_end=926
+  _globals['_DBQUERYREPLY']._serialized_start=928
+  _globals['_DBQUERYREPLY']._serialized_end=991
+  _globals['_RESULTREQUEST']._serialized_start=993
+  _globals['_RESULTREQUEST']._serialized_end=1040
+  _globals['_RESULTREPLY']._serialized_start=1042
+  _globals['_RESULTREPLY']._serialized_end=1139
+  _globals['_PURGEREQUEST']._serialized_start=1141
+  _globals['_PURGEREQUEST']._serialized_end=1202
+  _globals['_PURGEREPLY']._serialized_start=1204
+  _globals['_PURGEREPLY']._serialized_end=1232
+  _globals['_HISTORYREQUEST']._serialized_start=1234
+  _globals['_HISTORYREQUEST']._serialized_end=1250
+  _globals['_HISTORYREPLY']._serialized_start=1252
+  _globals['_HISTORYREPLY']._serialized_end=1283
 # @@protoc_insertion_point(module_scope)

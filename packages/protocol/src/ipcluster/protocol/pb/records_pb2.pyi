@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class TaskRecord(_message.Message):
-    __slots__ = ("msg_id", "queue", "client_uuid", "engine_uuid", "engine_id", "header", "content", "buffers", "submitted", "started", "completed", "status", "result_header", "result_content", "result_buffers", "stdout", "stderr", "error", "resubmitted")
+    __slots__ = ("msg_id", "queue", "client_uuid", "engine_uuid", "engine_id", "header", "content", "buffers", "submitted", "started", "completed", "status", "result_header", "result_content", "result_buffers", "stdout", "stderr", "error", "resubmitted", "buffers_omitted", "result_buffers_omitted")
     MSG_ID_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     CLIENT_UUID_FIELD_NUMBER: _ClassVar[int]
@@ -27,6 +27,8 @@ class TaskRecord(_message.Message):
     STDERR_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     RESUBMITTED_FIELD_NUMBER: _ClassVar[int]
+    BUFFERS_OMITTED_FIELD_NUMBER: _ClassVar[int]
+    RESULT_BUFFERS_OMITTED_FIELD_NUMBER: _ClassVar[int]
     msg_id: str
     queue: str
     client_uuid: str
@@ -46,7 +48,9 @@ class TaskRecord(_message.Message):
     stderr: str
     error: str
     resubmitted: str
-    def __init__(self, msg_id: _Optional[str] = ..., queue: _Optional[str] = ..., client_uuid: _Optional[str] = ..., engine_uuid: _Optional[str] = ..., engine_id: _Optional[int] = ..., header: _Optional[bytes] = ..., content: _Optional[bytes] = ..., buffers: _Optional[int] = ..., submitted: _Optional[float] = ..., started: _Optional[float] = ..., completed: _Optional[float] = ..., status: _Optional[str] = ..., result_header: _Optional[bytes] = ..., result_content: _Optional[bytes] = ..., result_buffers: _Optional[int] = ..., stdout: _Optional[str] = ..., stderr: _Optional[str] = ..., error: _Optional[str] = ..., resubmitted: _Optional[str] = ...) -> None: ...
+    buffers_omitted: int
+    result_buffers_omitted: int
+    def __init__(self, msg_id: _Optional[str] = ..., queue: _Optional[str] = ..., client_uuid: _Optional[str] = ..., engine_uuid: _Optional[str] = ..., engine_id: _Optional[int] = ..., header: _Optional[bytes] = ..., content: _Optional[bytes] = ..., buffers: _Optional[int] = ..., submitted: _Optional[float] = ..., started: _Optional[float] = ..., completed: _Optional[float] = ..., status: _Optional[str] = ..., result_header: _Optional[bytes] = ..., result_content: _Optional[bytes] = ..., result_buffers: _Optional[int] = ..., stdout: _Optional[str] = ..., stderr: _Optional[str] = ..., error: _Optional[str] = ..., resubmitted: _Optional[str] = ..., buffers_omitted: _Optional[int] = ..., result_buffers_omitted: _Optional[int] = ...) -> None: ...
 
 class DbQueryRequest(_message.Message):
     __slots__ = ("query_json", "keys")

@@ -93,7 +93,7 @@ class StreamOutput(_message.Message):
     def __init__(self, name: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
 
 class TaskEvent(_message.Message):
-    __slots__ = ("kind", "queue", "header", "client_id", "engine_uuid", "time", "frames")
+    __slots__ = ("kind", "queue", "header", "client_id", "engine_uuid", "time", "frames", "omitted_bytes")
     class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         SUBMITTED: _ClassVar[TaskEvent.Kind]
@@ -109,6 +109,7 @@ class TaskEvent(_message.Message):
     ENGINE_UUID_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     FRAMES_FIELD_NUMBER: _ClassVar[int]
+    OMITTED_BYTES_FIELD_NUMBER: _ClassVar[int]
     kind: TaskEvent.Kind
     queue: Queue
     header: bytes
@@ -116,7 +117,8 @@ class TaskEvent(_message.Message):
     engine_uuid: bytes
     time: float
     frames: int
-    def __init__(self, kind: _Optional[_Union[TaskEvent.Kind, str]] = ..., queue: _Optional[_Union[Queue, str]] = ..., header: _Optional[bytes] = ..., client_id: _Optional[bytes] = ..., engine_uuid: _Optional[bytes] = ..., time: _Optional[float] = ..., frames: _Optional[int] = ...) -> None: ...
+    omitted_bytes: int
+    def __init__(self, kind: _Optional[_Union[TaskEvent.Kind, str]] = ..., queue: _Optional[_Union[Queue, str]] = ..., header: _Optional[bytes] = ..., client_id: _Optional[bytes] = ..., engine_uuid: _Optional[bytes] = ..., time: _Optional[float] = ..., frames: _Optional[int] = ..., omitted_bytes: _Optional[int] = ...) -> None: ...
 
 class TaskEvents(_message.Message):
     __slots__ = ("events",)
