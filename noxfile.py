@@ -58,7 +58,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy over every package's source, configured in the root pyproject.toml."""
     install_packages(session, *PACKAGES)
-    session.install("mypy>=1.11", "types-protobuf>=5")
+    session.install("mypy>=1.11", "types-protobuf>=5", *STORE_TOOLS)
     session.run("mypy", *session.posargs)
 
 

@@ -75,7 +75,6 @@ class Hub:
                                Config(self.spec.db_config))
         except StoreError as exc:
             raise ServiceError(f"cannot open the task store ({self.spec.db_class}): {exc}") from None
-        self.log.info("task store open", db_class=self.spec.db_class)
         return store
 
     def _fail_abandoned_tasks(self) -> None:
@@ -83,7 +82,7 @@ class Hub:
         so nobody waits on them. A reply that still comes (an engine that outlived the restart) overwrites this."""
         if not self.store.keeps_records:
             return
-        abandoned = [r["msg_id"] for r in self.store.find({"status": "pending"}, ["engine_id"])]
+        abandoned = [r["msg_id"] for r in self.store.find({"status": "pending"}, [])]
         if abandoned:
             failed = _records.failure("TaskAborted", "the controller restarted before the task finished", None,
                                       time.time())
@@ -101,7 +100,7 @@ class Hub:
     def run(self) -> None:
         self.admin.start()
         self.log.info("hub listening", registration=self.spec.connect_url("registration"),
-                      admin=self.spec.connect_url("admin").split("://", 1)[1])
+                      admin=self.spec.connect_url("admin").split("://", 1)[1], task_store=self.spec.db_class)
         self.loop.run()
 
     def close(self) -> None:
