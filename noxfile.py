@@ -98,5 +98,6 @@ def demo(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """The benchmark table: ipcluster beside ipyparallel and the raw pyzmq floors."""
     install_packages(session, "launchers")
-    session.install("numpy>=1.26", "psutil>=5.9", "ipyparallel==9.2.0", *STORE_TOOLS)
+    # pytest: the store servers come from the hub's test helpers, which also define their fixtures
+    session.install("numpy>=1.26", "psutil>=5.9", "ipyparallel==9.2.0", "pytest>=8", *STORE_TOOLS)
     session.run("python", "benchmarks/run.py", *session.posargs)
