@@ -7,6 +7,7 @@
 
 from ipcluster.client._asyncresult import AsyncMapResult, AsyncResult
 from ipcluster.client._client import Client
+from ipcluster.client._directview import DirectView
 from ipcluster.client._errors import (
     CompositeError,
     EngineError,
@@ -16,8 +17,9 @@ from ipcluster.client._errors import (
     NoEnginesRegistered,
     RemoteError,
 )
+from ipcluster.client._lbview import LoadBalancedView
 from ipcluster.client._remote_ops import interactive
-from ipcluster.client._view import DirectView, LoadBalancedView, View
+from ipcluster.client._view import View
 
 __all__ = [
     "AsyncMapResult",

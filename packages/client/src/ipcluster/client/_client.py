@@ -10,11 +10,12 @@ from typing import Any
 import zmq
 
 from ipcluster.client._asyncresult import AsyncResult, TaskFuture
+from ipcluster.client._directview import DirectView
 from ipcluster.client._errors import EngineError, HubError, NoEnginesRegistered
 from ipcluster.client._inbox import CONTROLLER_WATCH, Inbox
 from ipcluster.client._io import IOThread
+from ipcluster.client._lbview import LoadBalancedView
 from ipcluster.client._records import RecordQueries
-from ipcluster.client._view import DirectView, LoadBalancedView
 from ipcluster.protocol import (
     CLIENT_FILE,
     ConnectionFileError,

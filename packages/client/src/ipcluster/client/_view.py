@@ -1,13 +1,17 @@
-"""Views: `DirectView` runs work on named engines, `LoadBalancedView` wherever there is room."""
+"""What every view shares: the client, flags, and apply's and map's three forms.
+
+`DirectView` (``_directview.py``) runs work on named engines,
+`LoadBalancedView` (``_lbview.py``) wherever there is room.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ipcluster.client._asyncresult import AsyncMapResult, AsyncResult, TaskFuture
-from ipcluster.client._remote_ops import pull_names, push_namespace
 from ipcluster.protocol import header_pb2, serialize, serialize_apply, work_pb2
 
 if TYPE_CHECKING:
@@ -17,14 +21,36 @@ MT = header_pb2.MsgType
 
 
 class View(ABC):
-    """What both views share: the client, the block flag and apply's three forms."""
+    """What both views share: the client, the flags and apply's three forms."""
 
     channel = ""
+    # what set_flags and temp_flags accept; each view adds its own
+    flag_names: ClassVar[tuple[str, ...]] = ("block",)
 
     def __init__(self, client: Client, targets: Any):
         self.client = client
         self.targets = targets
         self.block = False
+
+    def set_flags(self, **flags: Any) -> None:
+        """Set flags for every later call of this view: ``view.set_flags(block=True)``."""
+        unknown = sorted(set(flags) - set(self.flag_names))
+        if unknown:
+            raise ValueError(f"{type(self).__name__} has no flag {', '.join(unknown)}: "
+                             f"its flags are {', '.join(self.flag_names)}")
+        for name, value in flags.items():
+            setattr(self, name, value)
+
+    @contextmanager
+    def temp_flags(self, **flags: Any) -> Iterator[View]:
+        """Set flags for the calls inside a ``with`` block only."""
+        self.set_flags()  # nothing, but first: an unknown flag fails before anything changes
+        saved = {name: getattr(self, name) for name in flags if name in self.flag_names}
+        self.set_flags(**flags)
+        try:
+            yield self
+        finally:
+            self.set_flags(**saved)
 
     def apply(self, function: Callable, *args: Any, **kwargs: Any) -> Any:
         result = self.apply_async(function, *args, **kwargs)
@@ -73,69 +99,3 @@ class View(ABC):
     def _send(self, msg_type: MT, content, frames: list, engine_id: int | None) -> TaskFuture:
         header = self.client.session.header(msg_type, engine_id=-1 if engine_id is None else engine_id)
         return self.client.send(self.channel, header, content, frames, engine_id)
-
-
-class DirectView(View):
-    """Work on each of its target engines: ``rc[:]``, ``rc[0]``, ``rc[[0, 2]]``."""
-
-    channel = "mux"
-
-    def __repr__(self) -> str:
-        return f"<DirectView {self.targets}>"
-
-    @property
-    def _single(self) -> bool:
-        return isinstance(self.targets, int)
-
-    def _send_apply(self, content: work_pb2.ApplyRequest, frames: list, label: str) -> AsyncResult:
-        targets = self.client.resolve_targets(self.targets)
-        children = [self._send(MT.APPLY_REQUEST, content, frames, engine_id) for engine_id in targets]
-        return AsyncResult(children, single=self._single, label=label)
-
-    def execute(self, code: str, silent: bool = True, block: bool | None = None) -> AsyncResult:
-        """Run a string of code in each engine's namespace."""
-        targets = self.client.resolve_targets(self.targets)
-        request = work_pb2.ExecuteRequest(code=code, silent=silent)
-        children = [self._send(MT.EXECUTE_REQUEST, request, [], engine_id) for engine_id in targets]
-        result = AsyncResult(children, single=self._single, label="execute")
-        if self._blocking(block):
-            result.get()
-        return result
-
-    def push(self, namespace: dict[str, Any], block: bool | None = None) -> AsyncResult | None:
-        """Set names in each engine's namespace."""
-        result = self.apply_async(push_namespace, namespace)
-        if self._blocking(block):
-            result.get()
-            return None
-        return result
-
-    def pull(self, names: str | Sequence[str], block: bool | None = None) -> Any:
-        """Get names from each engine's namespace."""
-        result = self.apply_async(pull_names, names if isinstance(names, str) else list(names))
-        return result.get() if self._blocking(block) else result
-
-    def map_async(self, function: Callable, *sequences: Sequence) -> AsyncMapResult:
-        """One contiguous chunk of the sequences per engine, results in order."""
-        targets = self.client.resolve_targets(self.targets)
-        length = min(len(sequence) for sequence in sequences)
-        bounds = [length * i // len(targets) for i in range(len(targets) + 1)]
-        return self._send_map(function, sequences, bounds, targets)
-
-
-class LoadBalancedView(View):
-    """Each task goes to whichever engine the scheduler's policy picks."""
-
-    channel = "task"
-
-    def __repr__(self) -> str:
-        return "<LoadBalancedView>"
-
-    def _send_apply(self, content: work_pb2.ApplyRequest, frames: list, label: str) -> AsyncResult:
-        return AsyncResult([self._send(MT.APPLY_REQUEST, content, frames, None)], single=True, label=label)
-
-    def map_async(self, function: Callable, *sequences: Sequence, chunksize: int = 1) -> AsyncMapResult:
-        """One task per `chunksize` items; results in submission order."""
-        length = min(len(sequence) for sequence in sequences)
-        bounds = [*range(0, length, chunksize), length]
-        return self._send_map(function, sequences, bounds, [None] * (len(bounds) - 1))
