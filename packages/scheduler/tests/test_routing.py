@@ -85,9 +85,11 @@ def test_direct_request_waits_for_an_engine_that_has_not_connected(wiring):
     assert ["request", "reply"] == seen
 
 
-def make_scheduler(wiring, events, hwm=1):
+def make_scheduler(wiring, events, hwm=1, timers=None, aborts=None):
     return TaskScheduler(wiring.client_side, wiring.engine_side, Session(KEY), LeastLoad(), hwm,
-                         lambda kind, *rest: events.append(kind), structlog.get_logger())
+                         lambda kind, *rest: events.append(kind), structlog.get_logger(),
+                         lambda delay, callback: (timers if timers is not None else []).append(callback),
+                         lambda uuid, msg_ids: (aborts if aborts is not None else []).append((uuid, msg_ids)))
 
 
 def submit(wiring, scheduler, count=1):

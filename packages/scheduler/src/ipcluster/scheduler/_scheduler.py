@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import zmq
 
-from ipcluster.protocol import ControllerSpec, HubPeer, Loop, Session, header_pb2
+from ipcluster.protocol import ControllerSpec, HubPeer, Loop, Session, header_pb2, send_frames
 from ipcluster.protocol import registry_pb2 as reg
 from ipcluster.protocol import work_pb2 as work
 from ipcluster.scheduler._direct import DirectRouter
@@ -59,6 +59,8 @@ class Scheduler:
             spec.hwm,
             self._task_event,
             log,
+            self.loop.call_later,
+            self._abort_on_engine,
         )
         # a steerable proxy, so close() can end the forwarder thread and free its ports
         self._iopub_steer = self.context.socket(zmq.PAIR)
@@ -119,6 +121,12 @@ class Scheduler:
         self.mux.forget(uuid)
         self.control.forget(uuid)
         self.tasks.engine_unregistered(uuid)
+
+    def _abort_on_engine(self, engine_uuid: bytes, msg_ids: list[str]) -> None:
+        """Ask an engine, over its control queue, to abort load-balanced tasks it holds; its reply goes nowhere."""
+        request = work.ControlRequest(action=work.ControlRequest.ABORT, msg_ids=msg_ids)
+        frames = self.session.frames(self.session.header(MT.CONTROL_REQUEST), request)
+        send_frames(self.control.engine_side, [engine_uuid, b"task-scheduler", *frames])
 
     # -- task events for the hub's records
 

@@ -3,38 +3,49 @@ particular, a policy picks one with room for it.
 
 An engine has room while it holds fewer than ``hwm`` unanswered tasks
 (``hwm=0``: no limit). Tasks wait here, in arrival order, while none has room.
-When an engine dies, every task it held fails with an ``EngineError`` reply
-that the scheduler writes itself, so no client waits for an answer that will
-never come.
+A task may ask for more (`TaskOptions` in its header): to wait for other tasks
+(``after``), to run where others ran (``follow``), only on some engines
+(``targets``), to give up waiting after ``timeout`` seconds, and to be re-run
+elsewhere ``retries`` times when it fails. When an engine dies, every task it
+held is re-run or fails with an ``EngineError`` reply that the scheduler
+writes itself, so no client waits for an answer that will never come.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import zmq
 
-from ipcluster.protocol import (
-    Session,
-    header_pb2,
-    send_frames,
-    work_pb2,
-)
+from ipcluster.protocol import Message, Session, header_pb2, send_frames, work_pb2
+from ipcluster.scheduler._deps import History, Verdict
 from ipcluster.scheduler.policies import Policy
 
 MT = header_pb2.MsgType
 # (kind, request or reply header frame, client id, engine uuid, payload: content and buffer frames)
 EventSink = Callable[[int, bytes, bytes, bytes, list], None]
+# (engine uuid, msg_ids): ask an engine to abort tasks it holds
+AbortOnEngine = Callable[[bytes, list[str]], None]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Task:
     msg_id: str
     client_id: bytes
     frames: list  # from the delimiter on, forwarded untouched
     header: bytes
+    options: header_pb2.TaskOptions | None = None
+    retries_left: int = 0
+    tried: set[bytes] = field(default_factory=set)  # engines that failed it, or could not run it
+    done: bool = False  # answered while still queued (aborted, timed out): skipped when reached
+
+    @property
+    def placed_freely(self) -> bool:
+        """Any engine with room will do: the common case, served in plain arrival order."""
+        options = self.options
+        return not self.tried and (options is None or not (options.targets or options.follow.msg_ids))
 
 
 @dataclass(slots=True, eq=False)
@@ -47,16 +58,9 @@ class EngineSlot:
 
 
 class TaskScheduler:
-    def __init__(
-        self,
-        client_side: zmq.Socket,
-        engine_side: zmq.Socket,
-        session: Session,
-        policy: Policy,
-        hwm: int,
-        events: EventSink,
-        log,
-    ):
+    def __init__(self, client_side: zmq.Socket, engine_side: zmq.Socket, session: Session, policy: Policy, hwm: int,
+                 events: EventSink, log, call_later: Callable[[float, Callable[[], None]], None],
+                 abort_on_engine: AbortOnEngine):
         self.client_side = client_side
         self.engine_side = engine_side
         self.session = session
@@ -64,7 +68,11 @@ class TaskScheduler:
         self.hwm = hwm
         self.events = events
         self.log = log
+        self.call_later = call_later
+        self.abort_on_engine = abort_on_engine
         self.queue: deque[Task] = deque()
+        self.blocked: dict[str, list[Task]] = {}  # an unfinished task's msg_id -> tasks waiting for it
+        self.history = History()
         self.registered: dict[bytes, int] = {}
         self.connected: set[bytes] = set()
         self.slots: dict[bytes, EngineSlot] = {}
@@ -83,7 +91,9 @@ class TaskScheduler:
         if slot is None:
             return
         for task in slot.outstanding.values():
-            self._fail(task, slot, f"engine {slot.engine_id} died while running task {task.msg_id}")
+            reason = f"engine {slot.engine_id} died while running task {task.msg_id}"
+            if not self._retry(task, slot.uuid):
+                self._fail(task, "EngineError", reason, slot)
         self._assign()
 
     def _activate(self, uuid: bytes) -> None:
@@ -100,12 +110,20 @@ class TaskScheduler:
         except ValueError as exc:
             self.log.warning("dropped task", reason=str(exc))
             return
+        if msg.header.msg_type == MT.CONTROL_REQUEST:
+            self._abort_request(client_id, msg)
+            return
         header_index = len(msg.idents) + 2
         header_frame = frames[header_index].bytes
         task = Task(msg.header.msg_id, client_id, frames[1:], header_frame)
+        self.history.submitted(task.msg_id)
         self.events(work_pb2.TaskEvent.SUBMITTED, header_frame, client_id, b"", frames[header_index + 1 :])
-        self.queue.append(task)
-        self._assign()
+        if msg.header.HasField("task"):
+            task.options = msg.header.task
+            task.retries_left = task.options.retries
+            if task.options.timeout > 0:
+                self.call_later(task.options.timeout, lambda: self._expire(task))
+        self._admit(task)
 
     def from_engine(self, frames: list[zmq.Frame]) -> None:
         try:
@@ -118,38 +136,178 @@ class TaskScheduler:
             self.connected.add(uuid)
             self._activate(uuid)
             return
-        header_index = len(msg.idents) + 2
-        header_frame = frames[header_index].bytes
-        parent_id = msg.header.parent_id
         slot = self.slots.get(uuid)
-        if slot is not None and slot.outstanding.pop(parent_id, None) is not None:
+        task = slot.outstanding.pop(msg.header.parent_id, None) if slot is not None else None
+        if task is not None and msg.header.status == header_pb2.ERROR and self._retry(task, uuid, msg):
+            self._assign()
+            return
+        if slot is not None and task is not None:
             slot.completed += 1
+        header_index = len(msg.idents) + 2
         send_frames(self.client_side, frames[1:])
-        self.events(work_pb2.TaskEvent.FINISHED, header_frame, frames[1].bytes, uuid, frames[header_index + 1 :])
+        self.events(work_pb2.TaskEvent.FINISHED, frames[header_index].bytes, frames[1].bytes, uuid,
+                    frames[header_index + 1 :])
+        self._finished(msg.header.parent_id, msg.header.status == header_pb2.OK, uuid)
         self._assign()
 
+    # -- admission: dependencies
+
+    def _admit(self, task: Task) -> None:
+        """Queue a task whose time dependencies are met, park one that must wait, fail one that cannot run."""
+        if task.done:
+            return
+        options = task.options
+        if options is not None:
+            for name, dependency in (("after", options.after), ("follow", options.follow)):
+                unknown = self.history.unknown(dependency)
+                if unknown or task.msg_id in dependency.msg_ids:
+                    self._fail(task, "InvalidDependency", f"{name} names tasks this scheduler does not know: "
+                               f"{', '.join(unknown or [task.msg_id])} (only load-balanced tasks of this "
+                               "controller, and not the task itself)")
+                    return
+                verdict = self.history.check(dependency)
+                if verdict is Verdict.IMPOSSIBLE:
+                    self._fail(task, "ImpossibleDependency", f"its {name} dependency can no longer be met: "
+                               f"{_describe(dependency)}")
+                    return
+                if verdict is Verdict.WAIT:
+                    waiting_on = next(m for m in dependency.msg_ids if m in self.history.unfinished)
+                    self.blocked.setdefault(waiting_on, []).append(task)
+                    return
+        self.queue.append(task)
+        self._assign()
+
+    def _finished(self, msg_id: str, success: bool, engine_uuid: bytes) -> None:
+        self.history.finished(msg_id, success, engine_uuid)
+        for task in self.blocked.pop(msg_id, ()):
+            self._admit(task)
+
+    def _expire(self, task: Task) -> None:
+        if task.done or task.msg_id not in self.history.unfinished or self._holder(task) is not None:
+            return  # answered, or running: `timeout` bounds the wait for an engine, not the run (see time_limit)
+        self._fail(task, "TaskTimeout", f"task {task.msg_id} waited longer than its timeout of "
+                   f"{task.options.timeout if task.options else 0:g} s for its dependencies and an engine")
+
+    # -- placement
+
     def _assign(self) -> None:
+        skipped: list[Task] = []
         while self.queue:
-            candidates = [s for s in self.slots.values() if not self.hwm or len(s.outstanding) < self.hwm]
-            if not candidates:
-                return
-            slot = self.policy.choose(candidates)
             task = self.queue.popleft()
+            if task.done:
+                continue
+            slot = self._place(task)
+            if slot is None:
+                if task.done:
+                    continue
+                skipped.append(task)
+                if task.placed_freely:  # no engine has room for anyone
+                    break
+                continue
             slot.outstanding[task.msg_id] = task
             self._assignments += 1
             slot.last_assigned = self._assignments
             send_frames(self.engine_side, [slot.uuid, task.client_id, *task.frames])
             self.events(work_pb2.TaskEvent.ASSIGNED, task.header, task.client_id, slot.uuid, [])
+        self.queue.extendleft(reversed(skipped))
 
-    def _fail(self, task: Task, slot: EngineSlot, reason: str) -> None:
-        error = work_pb2.RemoteErrorInfo(ename="EngineError", evalue=reason, engine_id=slot.engine_id)
-        header = self.session.header(
-            MT.APPLY_REPLY, parent_id=task.msg_id, engine_id=slot.engine_id, status=header_pb2.ERROR
-        )
-        reply = work_pb2.TaskReply(
-            error=error, engine_id=slot.engine_id, engine_uuid=slot.uuid.decode(), engine_died=True
-        )
+    def _place(self, task: Task) -> EngineSlot | None:
+        """An engine for the task now, or None: none has room (it waits), or none ever could (it fails)."""
+        allowed: Sequence[EngineSlot] = list(self.slots.values())
+        if not task.placed_freely:
+            allowed = self._allowed(task, allowed)
+            if not allowed:
+                return None
+        room = [slot for slot in allowed if not self.hwm or len(slot.outstanding) < self.hwm]
+        return self.policy.choose(room) if room else None
+
+    def _allowed(self, task: Task, slots: Sequence[EngineSlot]) -> list[EngineSlot]:
+        """The registered engines the task may run on; when there are none, it fails ImpossibleDependency."""
+        options = task.options
+        allowed = [slot for slot in slots if slot.uuid not in task.tried]
+        why = "every engine has failed it, or could not run it"
+        if options is not None and options.targets:
+            allowed = [slot for slot in allowed if slot.engine_id in options.targets]
+            why = f"no engine among its targets {list(options.targets)} is registered and untried"
+        if options is not None and options.follow.msg_ids:
+            engines = self.history.engines(options.follow)
+            allowed = [slot for slot in allowed if slot.uuid in engines]
+            why = f"the engine its follow dependency ran on is gone or excluded: {_describe(options.follow)}"
+        if not allowed and self.slots:
+            self._fail(task, "ImpossibleDependency", f"task {task.msg_id} cannot run: {why}")
+        return allowed
+
+    # -- failures, retries and aborts
+
+    def _retry(self, task: Task, engine_uuid: bytes, reply: Message | None = None) -> bool:
+        """Queue a failed task again, for another engine; False when it is not to be re-run.
+
+        An engine that could not run it (UnmetDependency) is never tried again and
+        costs no retry; after an ordinary failure another engine is preferred, but
+        with none left the same one runs it again.
+        """
+        ename = _ename(reply) if reply is not None else "EngineError"
+        if ename == "TaskAborted":
+            return False
+        if ename != "UnmetDependency":
+            if task.retries_left <= 0:
+                return False
+            task.retries_left -= 1
+        others = [uuid for uuid in self.slots if uuid != engine_uuid and uuid not in task.tried]
+        if ename in ("UnmetDependency", "EngineError") or others:
+            task.tried.add(engine_uuid)
+        self.log.info("task queued again", msg_id=task.msg_id, reason=ename, retries_left=task.retries_left)
+        self.queue.appendleft(task)
+        return True
+
+    def _holder(self, task: Task) -> EngineSlot | None:
+        return next((slot for slot in self.slots.values() if task.msg_id in slot.outstanding), None)
+
+    def _abort_request(self, client_id: bytes, msg: Message) -> None:
+        """Abort queued tasks here; ask the engines holding the others to abort them."""
+        try:
+            msg_ids = set(msg.content(work_pb2.ControlRequest).msg_ids)
+        except ValueError as exc:
+            self.log.warning("dropped abort request", reason=str(exc))
+            return
+        waiting = [*self.queue, *(task for tasks in self.blocked.values() for task in tasks)]
+        for task in waiting:
+            if task.msg_id in msg_ids and not task.done:
+                self._fail(task, "TaskAborted", f"task {task.msg_id} was aborted before it ran")
+        for slot in self.slots.values():
+            held = [msg_id for msg_id in slot.outstanding if msg_id in msg_ids]
+            if held:
+                self.abort_on_engine(slot.uuid, held)
+        header = self.session.header(MT.CONTROL_REPLY, parent_id=msg.header.msg_id, status=header_pb2.OK)
+        send_frames(self.client_side, [client_id, *self.session.frames(header, work_pb2.ControlReply())])
+
+    def _fail(self, task: Task, ename: str, reason: str, slot: EngineSlot | None = None) -> None:
+        """Answer a task with an error the scheduler writes itself."""
+        task.done = True
+        engine_id = slot.engine_id if slot is not None else -1
+        error = work_pb2.RemoteErrorInfo(ename=ename, evalue=reason, engine_id=engine_id)
+        header = self.session.header(MT.APPLY_REPLY, parent_id=task.msg_id, engine_id=engine_id,
+                                     status=header_pb2.ERROR)
+        reply = work_pb2.TaskReply(error=error, engine_id=engine_id, engine_died=ename == "EngineError")
+        if slot is not None:
+            reply.engine_uuid = slot.uuid.decode()
         frames = self.session.frames(header, reply)
         send_frames(self.client_side, [task.client_id, *frames])
-        self.events(work_pb2.TaskEvent.FINISHED, frames[2], task.client_id, slot.uuid, frames[3:])
-        self.log.warning("task failed: engine died", msg_id=task.msg_id, engine_id=slot.engine_id)
+        engine_uuid = slot.uuid if slot is not None else b""
+        self.events(work_pb2.TaskEvent.FINISHED, frames[2], task.client_id, engine_uuid, frames[3:])
+        self.log.warning("task failed", msg_id=task.msg_id, error=ename, reason=reason)
+        self._finished(task.msg_id, False, engine_uuid)
+
+
+def _ename(reply: Message) -> str:
+    try:
+        return reply.content(work_pb2.TaskReply).error.ename
+    except ValueError:
+        return ""
+
+
+def _describe(dependency: header_pb2.Dependency) -> str:
+    which = "all" if dependency.all else "any"
+    met_by = " or ".join(kind for kind, wanted in (("success", dependency.success), ("failure", dependency.failure))
+                         if wanted) or "nothing"
+    return f"{which} of {', '.join(dependency.msg_ids)}, met by {met_by}"

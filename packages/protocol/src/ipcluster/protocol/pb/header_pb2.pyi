@@ -1,6 +1,8 @@
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -80,7 +82,7 @@ OK: ReplyStatus
 ERROR: ReplyStatus
 
 class Header(_message.Message):
-    __slots__ = ("msg_id", "msg_type", "session", "parent_id", "engine_id", "date", "status", "resubmit_of")
+    __slots__ = ("msg_id", "msg_type", "session", "parent_id", "engine_id", "date", "status", "resubmit_of", "task")
     MSG_ID_FIELD_NUMBER: _ClassVar[int]
     MSG_TYPE_FIELD_NUMBER: _ClassVar[int]
     SESSION_FIELD_NUMBER: _ClassVar[int]
@@ -89,6 +91,7 @@ class Header(_message.Message):
     DATE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     RESUBMIT_OF_FIELD_NUMBER: _ClassVar[int]
+    TASK_FIELD_NUMBER: _ClassVar[int]
     msg_id: str
     msg_type: MsgType
     session: str
@@ -97,4 +100,33 @@ class Header(_message.Message):
     date: float
     status: ReplyStatus
     resubmit_of: str
-    def __init__(self, msg_id: _Optional[str] = ..., msg_type: _Optional[_Union[MsgType, str]] = ..., session: _Optional[str] = ..., parent_id: _Optional[str] = ..., engine_id: _Optional[int] = ..., date: _Optional[float] = ..., status: _Optional[_Union[ReplyStatus, str]] = ..., resubmit_of: _Optional[str] = ...) -> None: ...
+    task: TaskOptions
+    def __init__(self, msg_id: _Optional[str] = ..., msg_type: _Optional[_Union[MsgType, str]] = ..., session: _Optional[str] = ..., parent_id: _Optional[str] = ..., engine_id: _Optional[int] = ..., date: _Optional[float] = ..., status: _Optional[_Union[ReplyStatus, str]] = ..., resubmit_of: _Optional[str] = ..., task: _Optional[_Union[TaskOptions, _Mapping]] = ...) -> None: ...
+
+class Dependency(_message.Message):
+    __slots__ = ("msg_ids", "all", "success", "failure")
+    MSG_IDS_FIELD_NUMBER: _ClassVar[int]
+    ALL_FIELD_NUMBER: _ClassVar[int]
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_FIELD_NUMBER: _ClassVar[int]
+    msg_ids: _containers.RepeatedScalarFieldContainer[str]
+    all: bool
+    success: bool
+    failure: bool
+    def __init__(self, msg_ids: _Optional[_Iterable[str]] = ..., all: _Optional[bool] = ..., success: _Optional[bool] = ..., failure: _Optional[bool] = ...) -> None: ...
+
+class TaskOptions(_message.Message):
+    __slots__ = ("retries", "timeout", "after", "follow", "targets", "time_limit")
+    RETRIES_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_FIELD_NUMBER: _ClassVar[int]
+    TARGETS_FIELD_NUMBER: _ClassVar[int]
+    TIME_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    retries: int
+    timeout: float
+    after: Dependency
+    follow: Dependency
+    targets: _containers.RepeatedScalarFieldContainer[int]
+    time_limit: float
+    def __init__(self, retries: _Optional[int] = ..., timeout: _Optional[float] = ..., after: _Optional[_Union[Dependency, _Mapping]] = ..., follow: _Optional[_Union[Dependency, _Mapping]] = ..., targets: _Optional[_Iterable[int]] = ..., time_limit: _Optional[float] = ...) -> None: ...

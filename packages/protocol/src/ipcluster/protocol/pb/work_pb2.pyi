@@ -67,16 +67,26 @@ class TaskReply(_message.Message):
     def __init__(self, error: _Optional[_Union[RemoteErrorInfo, _Mapping]] = ..., started: _Optional[float] = ..., completed: _Optional[float] = ..., stdout: _Optional[str] = ..., stderr: _Optional[str] = ..., engine_id: _Optional[int] = ..., engine_uuid: _Optional[str] = ..., engine_died: _Optional[bool] = ...) -> None: ...
 
 class ControlRequest(_message.Message):
-    __slots__ = ("action",)
+    __slots__ = ("action", "msg_ids", "signum")
     class Action(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         SHUTDOWN: _ClassVar[ControlRequest.Action]
         CLEAR: _ClassVar[ControlRequest.Action]
+        ABORT: _ClassVar[ControlRequest.Action]
+        INTERRUPT: _ClassVar[ControlRequest.Action]
+        SIGNAL: _ClassVar[ControlRequest.Action]
     SHUTDOWN: ControlRequest.Action
     CLEAR: ControlRequest.Action
+    ABORT: ControlRequest.Action
+    INTERRUPT: ControlRequest.Action
+    SIGNAL: ControlRequest.Action
     ACTION_FIELD_NUMBER: _ClassVar[int]
+    MSG_IDS_FIELD_NUMBER: _ClassVar[int]
+    SIGNUM_FIELD_NUMBER: _ClassVar[int]
     action: ControlRequest.Action
-    def __init__(self, action: _Optional[_Union[ControlRequest.Action, str]] = ...) -> None: ...
+    msg_ids: _containers.RepeatedScalarFieldContainer[str]
+    signum: int
+    def __init__(self, action: _Optional[_Union[ControlRequest.Action, str]] = ..., msg_ids: _Optional[_Iterable[str]] = ..., signum: _Optional[int] = ...) -> None: ...
 
 class ControlReply(_message.Message):
     __slots__ = ("error",)
