@@ -19,8 +19,9 @@ from typing import Any
 import zmq
 import zmq.devices
 
+from ipcluster.engine._control import AbortedTasks, ControlWatch, act_on_running_task
 from ipcluster.engine._kernel import Kernel, error_info, utf8_safe
-from ipcluster.engine._signals import StopSignals
+from ipcluster.engine._signals import StopSignals, TaskAborted
 from ipcluster.engine._streams import OutStream
 from ipcluster.protocol import (
     NO_ENGINE,
@@ -72,6 +73,8 @@ class Engine:
         self.ping_watch = self._socket(zmq.SUB, "hb_ping")
         self.ping_watch.subscribe(b"")
         self.heart = self._start_heart()
+        self.aborted = AbortedTasks()
+        self.control_watch = ControlWatch(self.control, self.session, self.signals, self.aborted)
         self.stdout = OutStream("stdout", self._publish_stream, self._iopub_lock)
         self.stderr = OutStream("stderr", self._publish_stream, self._iopub_lock)
 
@@ -143,9 +146,11 @@ class Engine:
         self.loop.add_reader(self.ping_watch, self._on_ping)
         self.loop.add_reader(self.hub, self._on_hub)
         self.loop.call_every(self._period, self._check_controller)
+        self.control_watch.start()
         self.loop.run()
 
     def close(self) -> None:
+        self.control_watch.stop()
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         if self.engine_id != NO_ENGINE:
             request = reg.UnregistrationRequest(uuid=self.uuid, reason="engine shut down")
@@ -212,6 +217,9 @@ class Engine:
         except ValueError as exc:
             self.log.warning("dropped message", reason=str(exc))
             return
+        self._dispatch(socket, msg)
+
+    def _dispatch(self, socket: zmq.Socket, msg: Message) -> None:
         msg_type = msg.header.msg_type
         if msg_type == MT.APPLY_REQUEST:
             self._run_task(socket, msg, MT.APPLY_REPLY)
@@ -223,12 +231,15 @@ class Engine:
             self.log.warning("unexpected message", msg_type=MT.Name(msg_type))
 
     def _run_task(self, socket: zmq.Socket, msg: Message, reply_type: MT) -> None:
-        self._current_parent = msg.header.msg_id
+        self._current_parent = msg_id = msg.header.msg_id
         started = time.time()
         result: list = []
         error = None
+        time_limit = msg.header.task.time_limit if msg.header.HasField("task") else 0.0
         try:
-            with self.signals:
+            if msg_id in self.aborted:
+                raise TaskAborted("aborted by a client before it ran")
+            with self.signals.running(msg_id, time_limit):
                 if reply_type == MT.APPLY_REPLY:
                     request = msg.content(work.ApplyRequest)
                     result = self.kernel.apply(msg.buffers, request.function_buffers, request.map)
@@ -236,6 +247,7 @@ class Engine:
                     self.kernel.execute(msg.content(work.ExecuteRequest).code)
         except BaseException as exc:  # whatever user code raises goes back to the client, EngineStopped too
             error = error_info(exc, self.engine_id)
+        self.control_watch.take_back()
         reply = work.TaskReply(
             started=started,
             completed=time.time(),
@@ -250,8 +262,11 @@ class Engine:
         header = self.session.header(reply_type, parent_id=msg.header.msg_id, engine_id=self.engine_id, status=status)
         self.session.send(socket, header, reply, result, idents=msg.idents)
         self._current_parent = ""
+        while self.control_watch.handed_over:  # what the watch thread read while the task ran
+            control, signalled = self.control_watch.handed_over.popleft()
+            self._control(self.control, control, signalled)
 
-    def _control(self, socket: zmq.Socket, msg: Message) -> None:
+    def _control(self, socket: zmq.Socket, msg: Message, signalled: bool = False) -> None:
         try:
             action = msg.content(work.ControlRequest).action
         except ValueError as exc:
@@ -259,6 +274,8 @@ class Engine:
             return
         if action == work.ControlRequest.CLEAR:
             self.kernel.clear()
+        elif not signalled:  # abort, interrupt, signal: what the watch thread has not done already
+            act_on_running_task(msg, self.signals, self.aborted)
         header = self.session.header(MT.CONTROL_REPLY, parent_id=msg.header.msg_id, engine_id=self.engine_id,
                                      status=header_pb2.OK)
         self.session.send(socket, header, work.ControlReply(), idents=msg.idents)
