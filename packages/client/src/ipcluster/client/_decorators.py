@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ipcluster.client._asyncresult import AsyncGatherResult
-from ipcluster.client._scatter import check_dist, partition
+from ipcluster.client._scatter import partition
 
 if TYPE_CHECKING:
     from ipcluster.client._view import View
@@ -42,10 +42,6 @@ class ParallelFunction(RemoteFunction):
     the function must take and return sequences. ``.map`` applies it to each
     item instead, as ``view.map``.
     """
-
-    def __init__(self, view: View, function: Callable, dist: str = "b", block: bool | None = None):
-        check_dist(dist)
-        super().__init__(view, function, block)
 
     def __call__(self, *sequences: Sequence, **kwargs: Any) -> Any:
         if not sequences:

@@ -17,6 +17,7 @@ from ipcluster.client._asyncresult import AsyncMapResult, AsyncResult, TaskFutur
 from ipcluster.client._decorators import ParallelFunction, RemoteFunction
 from ipcluster.client._executor import ViewExecutor
 from ipcluster.client._pickling import call_frames, pickled
+from ipcluster.client._scatter import check_dist
 from ipcluster.protocol import header_pb2, work_pb2
 
 if TYPE_CHECKING:
@@ -105,7 +106,8 @@ class View(ABC):
 
     def parallel(self, dist: str = "b", block: bool | None = None) -> Callable[[Callable], ParallelFunction]:
         """Decorator: calling the function runs it on partitions of its sequence arguments, results joined."""
-        return lambda function: ParallelFunction(self, function, dist, block)
+        check_dist(dist)  # a mistake fails at the decorator line, not at the first call
+        return lambda function: ParallelFunction(self, function, block)
 
     @property
     def executor(self) -> ViewExecutor:
