@@ -140,7 +140,7 @@ def test_scatter_and_gather_numpy_arrays(rc):
 
 def test_scatter_of_a_non_sequence_is_refused(rc):
     """scatter of an int is a one-line TypeError, raised before anything is sent."""
-    with pytest.raises(TypeError, match="scatter needs a sequence .* not int"):
+    with pytest.raises(TypeError, match=r"scatter needs a sequence .* not int"):
         rc[:].scatter("x", 5)
 
 
@@ -191,7 +191,7 @@ def test_reference_arguments_resolve_on_each_engine(rc):
     nested = rc[[0, 3]].apply_sync(lambda items, mapping: (items, mapping),
                                    [Reference("own_value"), 1], {"k": (Reference("own_value"),)})
     assert [([10, 1], {"k": (10,)}), ([13, 1], {"k": (13,)})] == nested
-    with pytest.raises(RemoteError, match="NameError: .*'never_defined' is not defined on this engine"):
+    with pytest.raises(RemoteError, match=r"NameError: .*'never_defined' is not defined on this engine"):
         rc[0].apply_sync(lambda v: v, Reference("never_defined"))
 
 
