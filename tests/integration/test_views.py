@@ -69,10 +69,10 @@ def test_block_flag_with_set_flags_and_temp_flags(rc):
 
 
 def test_execute_and_run_with_targets(rc, tmp_path):
-    """execute and run set names on the targeted engines only; block returns None, non-blocking an AsyncResult."""
-    assert None is rc[:].execute("ran_here = 'no'", block=True)
+    """execute and run set names on the targeted engines only, and return their AsyncResult (finished when blocking)."""
+    assert rc[:].execute("ran_here = 'no'", block=True).done()
     pending = rc[:].execute("ran_here = 'yes'", targets=[1, 2])
-    assert isinstance(pending, AsyncResult)
+    assert [1, 2] == pending.engine_id
     pending.get(TIMEOUT)
     assert ["no", "yes", "yes", "no"] == rc[:].pull("ran_here", block=True)
     script = tmp_path / "script.py"
@@ -238,7 +238,7 @@ def test_view_and_client_wait(rc, tmp_path):
     gate.touch()
     assert dv.wait(timeout=TIMEOUT)
     assert [True, True] == running.get(0)
-    assert rc.wait(timeout=TIMEOUT)
+    assert rc.wait(timeout=-1)
     assert rc.wait("not-a-msg-id-of-this-client", timeout=0)
 
 

@@ -167,9 +167,10 @@ class Client(RecordQueries):
     def wait(self, jobs: Jobs | None = None, timeout: float | None = None) -> bool:
         """Wait for `jobs` (AsyncResults, futures or msg_ids; default: everything this client sent).
 
-        True when all are done within `timeout`. A msg_id this client is not
-        waiting for counts as done.
+        True when all are done within `timeout` (None or negative: no limit, as
+        ipyparallel's -1). A msg_id this client is not waiting for counts as done.
         """
+        timeout = None if timeout is not None and timeout < 0 else timeout
         if jobs is None:
             futures: list[Future] = list(self._inbox.pending.copy().values())
         else:

@@ -54,13 +54,20 @@ class DirectView(View):
         outcome = result.get()
         return outcome if value else None
 
-    def execute(self, code: str, silent: bool = True, targets: Targets = None, block: bool | None = None) -> Any:
-        """Run a string of code in each engine's namespace."""
+    def execute(self, code: str, silent: bool = True, targets: Targets = None, block: bool | None = None
+                ) -> AsyncResult:
+        """Run a string of code in each engine's namespace.
+
+        Returns the AsyncResult even when blocking (as ipyparallel), for its output and metadata.
+        """
         request = work_pb2.ExecuteRequest(code=code, silent=silent)
         children = [self._send(MT.EXECUTE_REQUEST, request, [], engine_id) for engine_id in self._engines(targets)]
-        return self._finish(AsyncResult(children, single=self._is_single(targets), label="execute"), block, False)
+        result = AsyncResult(children, single=self._is_single(targets), label="execute")
+        if self._blocking(block):
+            result.get()
+        return result
 
-    def run(self, filename: str | Path, targets: Targets = None, block: bool | None = None) -> Any:
+    def run(self, filename: str | Path, targets: Targets = None, block: bool | None = None) -> AsyncResult:
         """Run a Python file's code (read here, on the client) in each engine's namespace."""
         return self.execute(Path(filename).read_text(), targets=targets, block=block)
 
