@@ -19,6 +19,7 @@ from ipcluster.client._inbox import CONTROLLER_WATCH, Inbox
 from ipcluster.client._io import IOThread
 from ipcluster.client._lbview import LoadBalancedView
 from ipcluster.client._records import RecordQueries
+from ipcluster.client._view import Targets
 from ipcluster.protocol import (
     CLIENT_FILE,
     ConnectionFileError,
@@ -35,7 +36,6 @@ from ipcluster.protocol import work_pb2 as work
 MT = header_pb2.MsgType
 HUB_PING_MS = 2000
 HUB_SILENCE_MS = 10000
-Targets = int | list[int] | slice | str | None
 Jobs = str | Future | Sequence[str | Future]
 
 

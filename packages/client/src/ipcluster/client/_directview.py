@@ -10,10 +10,8 @@ from ipcluster.client._asyncresult import AsyncGatherResult, AsyncMapResult, Asy
 from ipcluster.client._pickling import call_frames
 from ipcluster.client._remote_ops import pull_names, push_namespace
 from ipcluster.client._scatter import block_bounds, partition
-from ipcluster.client._view import MT, View
+from ipcluster.client._view import MT, Targets, View
 from ipcluster.protocol import work_pb2
-
-Targets = int | list[int] | slice | str | None
 
 
 class DirectView(View):

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from ipcluster.client._client import Client, Jobs
 
 MT = header_pb2.MsgType
+# what a view's calls accept as targets: an engine id, a list of ids, a slice of rc.ids, 'all' (None: the view's)
+Targets = int | list[int] | slice | str | None
 
 
 class View(ABC):
@@ -92,11 +94,11 @@ class View(ABC):
         """Wait for `jobs` (default: everything this view sent); True when all are done within `timeout`."""
         return self.client.wait(list(self._outstanding) if jobs is None else jobs, timeout)
 
-    def clear(self, targets: int | list[int] | str | None = None, block: bool | None = None) -> AsyncResult:
+    def clear(self, targets: Targets = None, block: bool | None = None) -> AsyncResult:
         """Empty the namespaces of this view's engines (or `targets`)."""
         return self.client.clear(self.targets if targets is None else targets, block=self._blocking(block))
 
-    def shutdown(self, targets: int | list[int] | str | None = None, block: bool | None = None) -> AsyncResult:
+    def shutdown(self, targets: Targets = None, block: bool | None = None) -> AsyncResult:
         """Stop this view's engines (or `targets`)."""
         return self.client.shutdown(self.targets if targets is None else targets, block=self._blocking(block))
 
