@@ -163,7 +163,7 @@ def test_remote_decorators(rc):
 
 
 def test_parallel_decorators(rc):
-    """@dv.parallel runs the function on each engine's block and joins the blocks; .map maps item by item."""
+    """@dv.parallel runs the function on each engine's block and joins the blocks; .map maps item by item; LB too."""
     dv = rc[:]
 
     @dv.parallel(block=True)
@@ -179,6 +179,12 @@ def test_parallel_decorators(rc):
     assert list(range(8)) == [x for _, x in pairs]
     assert 4 == len({pid for pid, _ in pairs})
     assert [[0, 0], [2, 2]] == doubled.map([[0, 0], [1, 1]])
+
+    @parallel(rc.load_balanced_view(), block=True)
+    def balanced(block):
+        return [x + 1 for x in block]
+
+    assert list(range(1, 11)) == balanced(range(10))
     with pytest.raises(ValueError, match="dist='r' is not supported"):
         dv.parallel(dist="r")
 
