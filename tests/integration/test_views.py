@@ -24,19 +24,24 @@ from ipcluster.client import (
 TIMEOUT = 30
 
 
-@pytest.fixture(scope="module")
-def rc(shared_cluster):
-    return shared_cluster[1]
-
-
 @interactive
 def engine_id_of_namespace():
-    return engine_tag  # noqa: F821 - pushed to each engine by the test
+    return engine_tag  # noqa: F821 - each engine's own id, set by tag_engines
+
+
+def tag_engines(rc):
+    rc[:].scatter("engine_tag", [0, 1, 2, 3], flatten=True, block=True)
+
+
+@pytest.fixture(scope="module")
+def rc(shared_cluster):
+    client = shared_cluster[1]
+    tag_engines(client)
+    return client
 
 
 def test_targets_as_int_list_slice_and_all(rc):
     """An int, a list, a slice and 'all' each pick the engines they name; results keep target order."""
-    rc[:].scatter("engine_tag", [0, 1, 2, 3], flatten=True, block=True)
     assert 2 == rc[2].apply_sync(engine_id_of_namespace)
     assert [3, 0] == rc[[3, 0]].apply_sync(engine_id_of_namespace)
     assert [1, 2] == rc[1:3].apply_sync(engine_id_of_namespace)
@@ -55,7 +60,7 @@ def test_bad_targets_are_one_line_errors(rc):
 
 
 def test_block_flag_with_set_flags_and_temp_flags(rc):
-    """set_flags(block=True) makes apply return values; temp_flags(block=False) returns AsyncResults inside only."""
+    """set_flags(block=True) makes apply return values; temp_flags(block=False, or targets=) holds inside only."""
     dv = rc[[0, 1]]
     assert isinstance(dv.apply(abs, -1), AsyncResult)
     dv.set_flags(block=True)
@@ -66,6 +71,9 @@ def test_block_flag_with_set_flags_and_temp_flags(rc):
     with pytest.raises(ValueError, match="has no flag colour"), dv.temp_flags(colour="red"):
         pass
     assert dv.block
+    with dv.temp_flags(targets=3):
+        assert 3 == dv.apply(engine_id_of_namespace)
+    assert [0, 1] == dv.apply(engine_id_of_namespace)
 
 
 def test_execute_and_run_with_targets(rc, tmp_path):
@@ -258,6 +266,7 @@ def test_view_clear_empties_only_its_engines(rc):
     assert isinstance(errors, CompositeError)
     assert [1, 2] == sorted(error.engine_info["engine_id"] for error in errors.elist)
     assert [1, 1] == rc[[0, 3]].pull("to_clear", block=True)
+    tag_engines(rc)  # for the tests after this one
 
 
 def test_direct_map_partitions_like_scatter(rc):

@@ -22,6 +22,7 @@ class DirectView(View):
     """
 
     channel = "mux"
+    flag_names = ("block", "targets")
 
     def __repr__(self) -> str:
         return f"<DirectView {self.targets}>"
