@@ -17,7 +17,7 @@ PACKAGES = sorted(path.name for path in (ROOT / "packages").iterdir() if (path /
 # The generator's version is written into the generated code, so it is pinned: the
 # staleness test then fails only when a .proto changes. Bump it with `nox -s protos`.
 GRPC_TOOLS = "grpcio-tools==1.85.1"
-TEST_TOOLS = ["pytest>=8", "pytest-timeout>=2.3", "numpy>=1.26", "psutil>=5.9"]
+TEST_TOOLS = ["pytest>=8", "pytest-timeout>=2.3", "numpy>=1.26", "psutil>=5.9", "tqdm>=4"]
 # The record stores' client libraries, and nx-27017: a MongoDB wire-protocol server the tests start
 # (no MongoDB installs here). redis-server itself comes from tools/setup-system.
 STORE_TOOLS = ["redis>=5", "pymongo>=4.6", "nx-27017>=0.8"]

@@ -7,6 +7,7 @@
 
 from ipcluster.client._asyncresult import AsyncMapResult, AsyncResult
 from ipcluster.client._client import Client
+from ipcluster.client._decorators import ParallelFunction, RemoteFunction, parallel, remote
 from ipcluster.client._directview import DirectView
 from ipcluster.client._errors import (
     CompositeError,
@@ -16,8 +17,11 @@ from ipcluster.client._errors import (
     KernelError,
     NoEnginesRegistered,
     RemoteError,
+    SerializationError,
 )
+from ipcluster.client._executor import ViewExecutor
 from ipcluster.client._lbview import LoadBalancedView
+from ipcluster.client._reference import Reference
 from ipcluster.client._remote_ops import interactive
 from ipcluster.client._view import View
 
@@ -33,7 +37,14 @@ __all__ = [
     "KernelError",
     "LoadBalancedView",
     "NoEnginesRegistered",
+    "ParallelFunction",
+    "Reference",
     "RemoteError",
+    "RemoteFunction",
+    "SerializationError",
     "View",
+    "ViewExecutor",
     "interactive",
+    "parallel",
+    "remote",
 ]

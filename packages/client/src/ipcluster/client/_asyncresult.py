@@ -1,14 +1,23 @@
-"""Results that arrive later: one `TaskFuture` per message, gathered by an `AsyncResult`."""
+"""Results that arrive later: one `TaskFuture` per message, gathered by an `AsyncResult`.
+
+An `AsyncResult` is itself a `concurrent.futures.Future`, resolved once every
+message it stands for is answered, so ``concurrent.futures.wait``,
+``as_completed`` and ``await`` work on it as on any future.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+import threading
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future
+from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, as_completed
 from concurrent.futures import wait as wait_futures
 from typing import Any
 
 from ipcluster.client._errors import CompositeError
+from ipcluster.client._resultinfo import ResultInfo
 
 
 class TaskFuture(Future):
@@ -31,7 +40,7 @@ class TaskFuture(Future):
         }
 
 
-class AsyncResult:
+class AsyncResult(ResultInfo, Future):
     """The result of work sent to one or more engines.
 
     `get` returns one value when one message was sent to a single engine or
@@ -39,9 +48,33 @@ class AsyncResult:
     """
 
     def __init__(self, children: Sequence[TaskFuture], *, single: bool = False, label: str = ""):
+        Future.__init__(self)
         self._children = list(children)
         self._single = single
         self.label = label
+        # children resolve on the I/O thread, or on a user's thread when the client closes: count under a lock
+        self._count_lock = threading.Lock()
+        self._unanswered = len(self._children)
+        if not self._children:
+            self._settle()
+        for child in self._children:
+            child.add_done_callback(self._child_done)
+
+    def _child_done(self, _child: Future) -> None:
+        with self._count_lock:
+            self._unanswered -= 1
+            last = self._unanswered == 0
+        if last:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Resolve this future from the children, which are all answered."""
+        try:
+            value = self._collect()
+        except BaseException as error:  # the remote error, or a CompositeError of several
+            Future.set_exception(self, error)
+        else:
+            Future.set_result(self, value)
 
     @property
     def msg_ids(self) -> list[str]:
@@ -50,35 +83,45 @@ class AsyncResult:
     def __len__(self) -> int:
         return len(self._children)
 
-    def ready(self) -> bool:
-        return all(child.done() for child in self._children)
+    def cancel(self) -> bool:
+        """Work already sent cannot be taken back by the future: always False."""
+        return False
 
-    done = ready
+    def ready(self) -> bool:
+        """True once every message is answered (and this future resolved)."""
+        return self.done()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until every message is answered or `timeout` passes; True when all are."""
-        if not self.ready():
-            wait_futures(self._children, timeout)
-        return self.ready()
+        if not self.done():
+            wait_futures([self], timeout)
+        return self.done()
 
     def successful(self) -> bool:
         if not self.ready():
             raise AssertionError("the result is not ready yet: call wait() or get() first")
-        return all(child.exception() is None for child in self._children)
+        return self.exception() is None
 
     def get(self, timeout: float | None = None) -> Any:
-        """The result, raising the remote error if there was one.
+        """The result, raising the remote error as soon as one engine reports it.
 
         Raises TimeoutError when it is not ready within `timeout` seconds.
         """
-        if not self.ready():
+        if not self.done():
             finished, pending = wait_futures(self._children, timeout, return_when=FIRST_EXCEPTION)
-            errors = [child.exception() for child in finished if child.exception() is not None]
-            if pending and not errors:
+            if pending:
+                if any(child.exception() is not None for child in finished):
+                    return self._collect()  # raises the errors known so far
                 raise TimeoutError(f"{len(pending)} of {len(self._children)} results not ready after {timeout} s")
-        return self._collect()
+        return Future.result(self)  # the last child's callback may still be running: wait for it
 
-    result = get
+    def result(self, timeout: float | None = None) -> Any:
+        return self.get(timeout)
+
+    @property
+    def r(self) -> Any:
+        """The result, waiting as long as it takes (ipyparallel's shorthand)."""
+        return self.get()
 
     def _collect(self) -> Any:
         errors = [error for child in self._children if child.done() and (error := child.exception()) is not None]
@@ -93,6 +136,7 @@ class AsyncResult:
         return values
 
     def get_dict(self, timeout: float | None = None) -> dict[int, Any]:
+        """``{engine_id: result}``; ValueError when one engine gave several results."""
         values = self.get(timeout)
         values = [values] if self._single else values
         ids = [child.metadata["engine_id"] for child in self._children]
@@ -100,55 +144,25 @@ class AsyncResult:
             raise ValueError("several results came from one engine; get_dict needs one result per engine")
         return dict(zip(ids, values, strict=True))
 
+    def __await__(self) -> Generator[Any, None, Any]:
+        """``await ar`` in asyncio: the loop keeps running while the engines work."""
+        return asyncio.wrap_future(self).__await__()
+
     def __iter__(self) -> Iterator[Any]:
+        """Each message's result, in order, as soon as it is there."""
+        yield from self._iterate(None)
+
+    def _iterate(self, deadline: float | None) -> Iterator[Any]:
         for child in self._children:
-            value = child.result()
-            yield from (value if isinstance(self, AsyncMapResult) else [value])
+            yield child.result(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
-    # -- metadata
-
-    def _meta(self, key: str) -> Any:
-        values = [child.metadata[key] for child in self._children]
-        return values[0] if self._single else values
-
-    @property
-    def metadata(self) -> Any:
-        return self._children[0].metadata if self._single else [child.metadata for child in self._children]
-
-    @property
-    def stdout(self) -> Any:
-        return self._meta("stdout")
-
-    @property
-    def stderr(self) -> Any:
-        return self._meta("stderr")
-
-    @property
-    def engine_id(self) -> Any:
-        return self._meta("engine_id")
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds from the first submission until now, or until the last answer when done."""
-        submitted = min(child.metadata["submitted"] for child in self._children)
-        if self.ready():
-            return max(child.metadata["received"] or time.time() for child in self._children) - submitted
-        return time.time() - submitted
-
-    @property
-    def wall_time(self) -> float:
+    def __getitem__(self, key: int | slice | str) -> Any:
+        """``ar[i]``, ``ar[i:j]``: results (once ready); ``ar['completed']``: metadata, at any time."""
+        if isinstance(key, str):
+            return self._meta(key)
         self._require_ready()
-        start = min(c.metadata["submitted"] for c in self._children)
-        return max(c.metadata["received"] for c in self._children) - start
-
-    @property
-    def serial_time(self) -> float:
-        self._require_ready()
-        return sum((c.metadata["completed"] or 0) - (c.metadata["started"] or 0) for c in self._children)
-
-    @property
-    def progress(self) -> int:
-        return sum(child.done() for child in self._children)
+        values = self.get()
+        return (values if isinstance(values, list) else [values])[key]
 
     def _require_ready(self) -> None:
         if not self.ready():
@@ -160,8 +174,47 @@ class AsyncResult:
 
 
 class AsyncMapResult(AsyncResult):
-    """The result of a map: the chunks' results joined into one list."""
+    """The result of a map: each message a chunk of items, the chunks' results joined into one list.
+
+    Iterating yields items in order, or, with ``ordered=False``, each chunk's
+    items as soon as that chunk is answered.
+    """
+
+    def __init__(self, children: Sequence[TaskFuture], *, ordered: bool = True, label: str = "",
+                 lengths: Sequence[int] | None = None):
+        self.ordered = ordered
+        self._lengths = list(lengths) if lengths is not None else None
+        super().__init__(children, label=label)
+
+    def __len__(self) -> int:
+        """The number of items mapped (ipyparallel's meaning), or of chunks when the sizes are unknown."""
+        return sum(self._lengths) if self._lengths is not None else len(self._children)
 
     def _join(self, values: list[Any]) -> Any:
         return [item for chunk in values for item in chunk]
 
+    def _iterate(self, deadline: float | None) -> Iterator[Any]:
+        if self.ordered:
+            for chunk in super()._iterate(deadline):
+                yield from chunk
+            return
+        for child in as_completed(self._children, None if deadline is None else deadline - time.monotonic()):
+            yield from child.result()
+
+
+class AsyncGatherResult(AsyncResult):
+    """One partition per engine (a gather, a parallel function), joined back into one sequence.
+
+    Lists are concatenated, numpy arrays too; a partition that is neither (a
+    single item scattered with ``flatten=True``) counts as one item.
+    """
+
+    def _join(self, values: list[Any]) -> Any:
+        if values and all(type(value).__module__ == "numpy" and hasattr(value, "ndim") and value.ndim
+                          for value in values):
+            # only when the engines sent numpy arrays: the client does not depend on numpy
+            return importlib.import_module("numpy").concatenate(values)
+        return [item for value in values for item in (value if isinstance(value, list | tuple | range) else [value])]
+
+    def __iter__(self) -> Iterator[Any]:
+        yield from self.get()

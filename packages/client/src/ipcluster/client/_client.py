@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from concurrent.futures import Future
+from concurrent.futures import wait as wait_futures
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +14,12 @@ import zmq
 from ipcluster.client._asyncresult import AsyncResult, TaskFuture
 from ipcluster.client._directview import DirectView
 from ipcluster.client._errors import EngineError, HubError, NoEnginesRegistered
+from ipcluster.client._executor import ViewExecutor
 from ipcluster.client._inbox import CONTROLLER_WATCH, Inbox
 from ipcluster.client._io import IOThread
 from ipcluster.client._lbview import LoadBalancedView
 from ipcluster.client._records import RecordQueries
+from ipcluster.client._view import Targets
 from ipcluster.protocol import (
     CLIENT_FILE,
     ConnectionFileError,
@@ -32,6 +36,7 @@ from ipcluster.protocol import work_pb2 as work
 MT = header_pb2.MsgType
 HUB_PING_MS = 2000
 HUB_SILENCE_MS = 10000
+Jobs = str | Future | Sequence[str | Future]
 
 
 class Client(RecordQueries):
@@ -117,15 +122,21 @@ class Client(RecordQueries):
             raise EngineError(f"engine {engine_id} is not registered (registered: {self.ids})") from None
 
     def __getitem__(self, key: int | slice | list[int]) -> DirectView:
+        """``rc[0]``, ``rc[[0, 2]]``, or ``rc[:]``: a slice is read again at each call, so it sees new engines."""
         if isinstance(key, int):
             self.engine_uuid(key)
             return DirectView(self, key)
         if isinstance(key, slice):
-            return DirectView(self, self.ids[key])
+            return DirectView(self, key)
         return DirectView(self, list(key))
 
-    def direct_view(self, targets: int | list[int] | str = "all") -> DirectView:
+    def direct_view(self, targets: Targets = "all") -> DirectView:
+        """A DirectView; ``'all'`` (the default) means every engine registered at the time of each call."""
         return DirectView(self, targets)
+
+    def executor(self, targets: list[int] | None = None) -> ViewExecutor:
+        """A `concurrent.futures.Executor` over a load-balanced view (ipyparallel's ``rc.executor()``)."""
+        return self.load_balanced_view(targets).executor
 
     def load_balanced_view(self, targets: list[int] | None = None) -> LoadBalancedView:
         if targets is not None:  # silently balancing over every engine would be worse than refusing
@@ -133,20 +144,45 @@ class Client(RecordQueries):
                              "for every engine, or rc[targets] for a DirectView")
         return LoadBalancedView(self, targets)
 
-    def resolve_targets(self, targets: int | list[int] | str | None) -> list[int]:
+    def resolve_targets(self, targets: Targets) -> list[int]:
+        """The engine ids `targets` stands for now; a clear error for anything else."""
         if targets is None or targets == "all":
             ids = self.ids
-        elif isinstance(targets, int):
+        elif isinstance(targets, slice):
+            ids = self.ids[targets]
+        elif isinstance(targets, int) and not isinstance(targets, bool):
             ids = [targets]
-        elif isinstance(targets, str):
-            raise ValueError(f"targets={targets!r}: give an engine id, a list of ids or 'all'")
-        else:
+        elif isinstance(targets, list | tuple | range):
             ids = list(targets)
+        else:
+            raise TypeError(f"targets={targets!r}: give an engine id, a list of ids, a slice or 'all'")
+        if not all(isinstance(engine_id, int) and not isinstance(engine_id, bool) for engine_id in ids):
+            raise TypeError(f"targets={targets!r}: engine ids are ints")
         if not ids:
             raise NoEnginesRegistered("no engines are registered: start some with `ipcluster start -n N`")
         for engine_id in ids:
             self.engine_uuid(engine_id)
         return ids
+
+    def wait(self, jobs: Jobs | None = None, timeout: float | None = None) -> bool:
+        """Wait for `jobs` (AsyncResults, futures or msg_ids; default: everything this client sent).
+
+        True when all are done within `timeout` (None or negative: no limit, as
+        ipyparallel's -1). A msg_id this client is not waiting for counts as done.
+        """
+        timeout = None if timeout is not None and timeout < 0 else timeout
+        if jobs is None:
+            futures: list[Future] = list(self._inbox.pending.copy().values())
+        else:
+            futures = []
+            for job in [jobs] if isinstance(jobs, str | Future) else jobs:
+                if isinstance(job, str):
+                    futures += [future] if (future := self._inbox.pending.get(job)) is not None else []
+                elif isinstance(job, Future):
+                    futures.append(job)
+                else:
+                    raise TypeError(f"a job is an AsyncResult, a future or a msg_id, not {type(job).__name__}")
+        return not wait_futures(futures, timeout).not_done
 
     # -- sending
 
@@ -161,11 +197,11 @@ class Client(RecordQueries):
         self._io.send(channel, [uuid.encode(), *frames] if uuid else frames)
         return future
 
-    def clear(self, targets: int | list[int] | str | None = None, block: bool = True) -> AsyncResult:
+    def clear(self, targets: Targets = None, block: bool = True) -> AsyncResult:
         """Empty the namespaces of the target engines (control queue: never waits behind work)."""
         return self._control(work.ControlRequest.CLEAR, targets, block)
 
-    def shutdown(self, targets: int | list[int] | str | None = None, block: bool = True) -> AsyncResult:
+    def shutdown(self, targets: Targets = None, block: bool = True) -> AsyncResult:
         """Stop the target engines; they unregister and exit.
 
         An engine's departure may be announced before its reply arrives, which
@@ -177,7 +213,7 @@ class Client(RecordQueries):
         return result
 
     def _control(
-        self, action: work.ControlRequest.Action, targets: int | list[int] | str | None, block: bool
+        self, action: work.ControlRequest.Action, targets: Targets, block: bool
     ) -> AsyncResult:
         request = work.ControlRequest(action=action)
         futures = [self.send("control", self.session.header(MT.CONTROL_REQUEST, engine_id=engine_id), request, [],

@@ -17,6 +17,10 @@ class NoEnginesRegistered(IPClusterError):
     """There is no engine to send the work to."""
 
 
+class SerializationError(IPClusterError, TypeError):
+    """A function or argument cannot be pickled; raised before anything is sent."""
+
+
 class KernelError(IPClusterError):
     """Something went wrong on (or with) an engine."""
 
@@ -64,11 +68,13 @@ class CompositeError(RemoteError):
             lines.append(f"  ... and {len(self.elist) - self.shown} more, all in .elist")
         return "\n".join(lines)
 
-    def raise_exception(self, index: int = 0) -> None:
-        raise self.elist[index]
+    def raise_exception(self, excid: int = 0) -> None:
+        """Raise the `excid`'th engine error on its own."""
+        raise self.elist[excid]
 
-    def print_traceback(self, index: int | None = None) -> None:
-        for error in self.elist if index is None else [self.elist[index]]:
+    def print_traceback(self, excid: int | None = None) -> None:
+        """Print the remote traceback of error `excid`, or of every error."""
+        for error in self.elist if excid is None else [self.elist[excid]]:
             print(error.render_traceback() if isinstance(error, RemoteError) else repr(error))
 
 

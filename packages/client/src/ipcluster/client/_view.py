@@ -1,4 +1,4 @@
-"""What every view shares: the client, flags, and apply's and map's three forms.
+"""What every view shares: the client, flags, apply's and map's three forms, waiting and decorators.
 
 `DirectView` (``_directview.py``) runs work on named engines,
 `LoadBalancedView` (``_lbview.py``) wherever there is room.
@@ -6,18 +6,26 @@
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ipcluster.client._asyncresult import AsyncMapResult, AsyncResult, TaskFuture
-from ipcluster.protocol import header_pb2, serialize, serialize_apply, work_pb2
+from ipcluster.client._decorators import ParallelFunction, RemoteFunction
+from ipcluster.client._executor import ViewExecutor
+from ipcluster.client._pickling import call_frames, pickled
+from ipcluster.client._scatter import check_dist
+from ipcluster.protocol import header_pb2, work_pb2
 
 if TYPE_CHECKING:
-    from ipcluster.client._client import Client
+    from ipcluster.client._client import Client, Jobs
 
 MT = header_pb2.MsgType
+# what a view's calls accept as targets: an engine id, a list of ids, a slice of rc.ids, 'all' (None: the view's)
+Targets = int | list[int] | slice | str | None
 
 
 class View(ABC):
@@ -31,6 +39,8 @@ class View(ABC):
         self.client = client
         self.targets = targets
         self.block = False
+        # what this view sent and is not answered yet, for view.wait(); answered futures drop out
+        self._outstanding: set[Future] = set()
 
     def set_flags(self, **flags: Any) -> None:
         """Set flags for every later call of this view: ``view.set_flags(block=True)``."""
@@ -53,6 +63,7 @@ class View(ABC):
             self.set_flags(**saved)
 
     def apply(self, function: Callable, *args: Any, **kwargs: Any) -> Any:
+        """Call ``function(*args, **kwargs)`` remotely: the value when the view blocks, else an AsyncResult."""
         result = self.apply_async(function, *args, **kwargs)
         return result.get() if self.block else result
 
@@ -60,7 +71,7 @@ class View(ABC):
         return self.apply_async(function, *args, **kwargs).get()
 
     def apply_async(self, function: Callable, *args: Any, **kwargs: Any) -> AsyncResult:
-        function_buffers, frames = serialize_apply(function, args, kwargs)
+        function_buffers, frames = call_frames(function, args, kwargs)
         return self._send_apply(work_pb2.ApplyRequest(function_buffers=function_buffers), frames,
                                 label=getattr(function, "__name__", "apply"))
 
@@ -79,23 +90,72 @@ class View(ABC):
     def _send_apply(self, content: work_pb2.ApplyRequest, frames: list, label: str) -> AsyncResult:
         """Send one apply request per target the view stands for."""
 
+    def wait(self, jobs: Jobs | None = None, timeout: float | None = None) -> bool:
+        """Wait for `jobs` (default: everything this view sent); True when all are done within `timeout`."""
+        return self.client.wait(list(self._outstanding) if jobs is None else jobs, timeout)
+
+    def clear(self, targets: Targets = None, block: bool | None = None) -> AsyncResult:
+        """Empty the namespaces of this view's engines (or `targets`)."""
+        return self.client.clear(self.targets if targets is None else targets, block=self._blocking(block))
+
+    def shutdown(self, targets: Targets = None, block: bool | None = None) -> AsyncResult:
+        """Stop this view's engines (or `targets`)."""
+        return self.client.shutdown(self.targets if targets is None else targets, block=self._blocking(block))
+
+    def remote(self, block: bool | None = None) -> Callable[[Callable], RemoteFunction]:
+        """Decorator: calling the function runs it through this view, as `apply`."""
+        return lambda function: RemoteFunction(self, function, block)
+
+    def parallel(self, dist: str = "b", block: bool | None = None) -> Callable[[Callable], ParallelFunction]:
+        """Decorator: calling the function runs it on partitions of its sequence arguments, results joined."""
+        check_dist(dist)  # a mistake fails at the decorator line, not at the first call
+        return lambda function: ParallelFunction(self, function, block)
+
+    @property
+    def executor(self) -> ViewExecutor:
+        """A `concurrent.futures.Executor` that submits through this view."""
+        return ViewExecutor(self)
+
     def _blocking(self, block: bool | None) -> bool:
         return self.block if block is None else block
 
     def _send_map(self, function: Callable, sequences: Sequence[Sequence], bounds: Sequence[int],
-                  engine_ids: Sequence[int | None]) -> AsyncMapResult:
+                  engine_ids: Sequence[int | None], ordered: bool = True) -> AsyncMapResult:
         """One map chunk per pair of consecutive `bounds`, sent to the matching engine (None: any).
 
-        The function is pickled once for the whole map.
+        The function is pickled once for the whole map, and every chunk before
+        any is sent: an unpicklable item fails the map with nothing sent.
         """
-        wrapped = serialize(function)
+        name = getattr(function, "__name__", "map")
+        wrapped = pickled(function, lambda: f"the function {name}")
         content = work_pb2.ApplyRequest(function_buffers=len(wrapped) - 1, map=True)
-        children = []
-        for engine_id, start, stop in zip(engine_ids, bounds, bounds[1:], strict=False):
-            chunks = tuple(list(sequence[start:stop]) for sequence in sequences)
-            children.append(self._send(MT.APPLY_REQUEST, content, [*wrapped, *serialize((chunks, {}))], engine_id))
-        return AsyncMapResult(children, label=getattr(function, "__name__", "map"))
+        spans = list(zip(engine_ids, bounds, bounds[1:], strict=False))
+        chunks = [pickled((tuple(list(sequence[start:stop]) for sequence in sequences), {}),
+                          functools.partial("the items of {}'s map from index {}".format, name, start))
+                  for _, start, stop in spans]
+        children = [self._send(MT.APPLY_REQUEST, content, [*wrapped, *chunk], engine_id)
+                    for (engine_id, _, _), chunk in zip(spans, chunks, strict=True)]
+        return AsyncMapResult(children, ordered=ordered, label=name,
+                              lengths=[stop - start for _, start, stop in spans])
+
+    def _partition_targets(self) -> list[int | None]:
+        """Where each block of a parallel function goes: here one block per engine, to whichever has room."""
+        return [None] * len(self.client.resolve_targets("all"))
+
+    def _apply_each(self, function: Callable, calls: Sequence[tuple[tuple, dict]],
+                    engine_ids: Sequence[int | None]) -> list[TaskFuture]:
+        """``function(*args, **kwargs)`` of each call on the matching engine; all pickled before any is sent."""
+        requests = [call_frames(function, args, kwargs) for args, kwargs in calls]
+        return [self._send(MT.APPLY_REQUEST, work_pb2.ApplyRequest(function_buffers=function_buffers), frames,
+                           engine_id)
+                for (function_buffers, frames), engine_id in zip(requests, engine_ids, strict=True)]
 
     def _send(self, msg_type: MT, content, frames: list, engine_id: int | None) -> TaskFuture:
         header = self.client.session.header(msg_type, engine_id=-1 if engine_id is None else engine_id)
-        return self.client.send(self.channel, header, content, frames, engine_id)
+        future = self.client.send(self.channel, header, content, frames, engine_id)
+        self._outstanding.add(future)
+        future.add_done_callback(self._answered)
+        return future
+
+    def _answered(self, future: Future) -> None:
+        self._outstanding.discard(future)
