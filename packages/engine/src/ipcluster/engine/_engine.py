@@ -226,6 +226,7 @@ class Engine:
         self._current_parent = msg.header.msg_id
         started = time.time()
         result: list = []
+        shown = ""  # an execute's trailing expression, for Out[]
         error = None
         try:
             with self.signals:
@@ -233,7 +234,8 @@ class Engine:
                     request = msg.content(work.ApplyRequest)
                     result = self.kernel.apply(msg.buffers, request.function_buffers, request.map)
                 else:
-                    self.kernel.execute(msg.content(work.ExecuteRequest).code)
+                    execute = msg.content(work.ExecuteRequest)
+                    shown = self.kernel.execute(execute.code, silent=execute.silent)
         except BaseException as exc:  # whatever user code raises goes back to the client, EngineStopped too
             error = error_info(exc, self.engine_id)
         reply = work.TaskReply(
@@ -243,6 +245,8 @@ class Engine:
             stderr=utf8_safe(self.stderr.take()),
             engine_id=self.engine_id,
             engine_uuid=self.uuid,
+            execute_result=utf8_safe(shown),
+            execution_count=self.kernel.execution_count,
         )
         if error is not None:
             reply.error.CopyFrom(error)
