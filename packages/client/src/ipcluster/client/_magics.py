@@ -130,14 +130,14 @@ class ParallelMagics(Magics):
 
 
 class AutoPx:
-    """The input transformer %autopx installs: each cell becomes a %%px cell, except %autopx and %%px cells."""
+    """The input transformer %autopx installs: each cell becomes a %%px cell, except those of its own magics."""
 
     # IPython's completeness check skips transformers with side effects; a %%px cell would wait for a blank line
     has_side_effects = True
 
     def __init__(self, suffix: str):
         self.magic = f"%%px{suffix}\n"
-        self.own_magics = re.compile(rf"(%autopx|%%px){re.escape(suffix)}(?!\w)")
+        self.own_magics = re.compile(rf"%(autopx|%px|pxconfig|pxresult){re.escape(suffix)}(?!\w)")
         self.paused = False  # while %%px --local runs the cell in this shell
 
     def __call__(self, lines: list[str]) -> list[str]:
