@@ -48,7 +48,7 @@ def test_cell_px_options_parse_as_ipyparallel_spells_them():
 
 @pytest.mark.parametrize(("magic", "line"), [(ParallelMagics.px, "--group-outputs=bogus"),
                                              (ParallelMagics.pxconfig, "--local"),
-                                             (ParallelMagics.result, "--targets 0")])
+                                             (ParallelMagics.pxresult, "--targets 0")])
 def test_unknown_options_are_usage_errors(magic, line):
     """A bad option is IPython's one-line UsageError, not a traceback."""
     with pytest.raises(UsageError):

@@ -41,10 +41,10 @@ class ParallelMagics(Magics):
         self.view = view
         self.last_result: AsyncResult | None = None
         self.autopx_transformer = AutoPx(suffix)
-        line = {f"px{suffix}": self.px_line, f"pxresult{suffix}": self.result, f"pxconfig{suffix}": self.pxconfig,
+        line = {f"px{suffix}": self.px_line, f"pxresult{suffix}": self.pxresult, f"pxconfig{suffix}": self.pxconfig,
                 f"autopx{suffix}": self.autopx}
         if not suffix:
-            line["result"] = self.result  # ipyparallel's older name
+            line["result"] = self.pxresult  # ipyparallel's older name
         self.magics = {"line": line, "cell": {f"px{suffix}": self.px}}
         super().__init__(shell=shell)
 
@@ -75,9 +75,9 @@ class ParallelMagics(Magics):
 
     @magic_arguments.magic_arguments()
     @output_args
-    def result(self, line: str = "") -> None:
+    def pxresult(self, line: str = "") -> None:
         """%pxresult: wait for the last %px (say, after --noblock) and show its output."""
-        args = magic_arguments.parse_argstring(self.result, line)
+        args = magic_arguments.parse_argstring(self.pxresult, line)
         if self.last_result is None:
             raise UsageError(NO_RESULT)
         self._show(self.last_result, args.groupby)
@@ -105,7 +105,7 @@ class ParallelMagics(Magics):
         """Send the code; when blocking, wait and show the output. Not blocking, return the AsyncResult."""
         try:
             result = view.execute(code, silent=False, block=False)
-        except (IPClusterError, ValueError) as error:  # no engines, or a target that left
+        except (IPClusterError, ValueError, RuntimeError) as error:  # no engines, a target left, a closed client
             raise UsageError(str(error)) from None
         self.last_result = result
         if local:
