@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import builtins
 import json
 import re
 import subprocess
@@ -27,12 +29,17 @@ def shell(shared_cluster, tmp_path_factory) -> Iterator[InteractiveShell]:
         client[engine_id].push({"rank": engine_id}, block=True)
     config = Config()
     config.HistoryManager.hist_file = ":memory:"
+    main, builtin_names = sys.modules["__main__"], set(vars(builtins))
     shell = InteractiveShell.instance(config=config, ipython_dir=str(tmp_path_factory.mktemp("ipython-shell")))
     try:
         client.activate()
         yield shell
-    finally:
+    finally:  # undo what the shell did to this process: its own __main__, builtins, an exit handler
         InteractiveShell.clear_instance()
+        atexit.unregister(shell.atexit_operations)
+        sys.modules["__main__"] = main
+        for name in set(vars(builtins)) - builtin_names:
+            delattr(builtins, name)
 
 
 @pytest.fixture
