@@ -40,6 +40,7 @@ def test_execute_not_silent_returns_the_repr_of_a_trailing_expression(kernel):
     assert "'ab'" == kernel.execute("x = 'a'\nx + 'b'", silent=False)
     assert "" == kernel.execute("y = 1", silent=False)
     assert "" == kernel.execute("print('shown on stdout instead')", silent=False)
+    assert "" == kernel.execute("x + 'b';", silent=False)  # hidden, as IPython hides it
     assert "" == kernel.execute("x + 'b'")  # silent, as rc[:].execute is by default
 
 

@@ -50,14 +50,14 @@ class Kernel:
 
         Not `silent` (%px), it counts as an execution and returns repr() of the
         value of a trailing expression, as IPython's ``Out[]`` shows it: "" when
-        there is none or it is None.
+        there is none, it is None, or the code ends with ";" (IPython's way to hide it).
         """
         tree = ast.parse(code, filename)
         trailing = None
         if not silent:
             self.execution_count += 1
             last = tree.body[-1] if tree.body else None
-            if isinstance(last, ast.Expr):
+            if isinstance(last, ast.Expr) and not code.rstrip().endswith(";"):
                 trailing = ast.Expression(last.value)
                 tree.body.pop()
         exec(compile(tree, filename, "exec"), self.namespace)
