@@ -21,6 +21,10 @@ TEST_TOOLS = ["pytest>=8", "pytest-timeout>=2.3", "numpy>=1.26", "psutil>=5.9", 
 # The record stores' client libraries, and nx-27017: a MongoDB wire-protocol server the tests start
 # (no MongoDB installs here). redis-server itself comes from tools/setup-system.
 STORE_TOOLS = ["redis>=5", "pymongo>=4.6", "nx-27017>=0.8"]
+# IPython: the client's optional %px magics (its `magics` extra) run in a real shell in the tests
+MAGICS_TOOLS = ["ipython>=8"]
+# what a package's own tests need beyond TEST_TOOLS
+PACKAGE_TEST_TOOLS = {"hub": STORE_TOOLS, "client": MAGICS_TOOLS}
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["lint", "typecheck", "unit", "integration"]
@@ -58,7 +62,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy over every package's source, configured in the root pyproject.toml."""
     install_packages(session, *PACKAGES)
-    session.install("mypy>=1.11", "types-protobuf>=5", *STORE_TOOLS)
+    session.install("mypy>=1.11", "types-protobuf>=5", *STORE_TOOLS, *MAGICS_TOOLS)
     session.run("mypy", *session.posargs)
 
 
@@ -67,7 +71,7 @@ def typecheck(session: nox.Session) -> None:
 def unit(session: nox.Session, package: str) -> None:
     """A package's own tests, with only what it depends on installed."""
     install_packages(session, package)
-    session.install(*TEST_TOOLS, GRPC_TOOLS, *(STORE_TOOLS if package == "hub" else []))
+    session.install(*TEST_TOOLS, GRPC_TOOLS, *PACKAGE_TEST_TOOLS.get(package, []))
     session.run("pytest", f"packages/{package}/tests", *session.posargs)
 
 
@@ -75,7 +79,7 @@ def unit(session: nox.Session, package: str) -> None:
 def integration(session: nox.Session) -> None:
     """Real clusters: real processes over real sockets."""
     install_packages(session, *PACKAGES)
-    session.install(*TEST_TOOLS, *STORE_TOOLS)
+    session.install(*TEST_TOOLS, *STORE_TOOLS, *MAGICS_TOOLS)
     session.run("pytest", "tests/integration", *session.posargs)
 
 

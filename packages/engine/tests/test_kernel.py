@@ -35,6 +35,31 @@ def test_execute_defines_names_in_the_namespace(kernel):
     assert 42 == kernel.namespace["x"]
 
 
+def test_execute_not_silent_returns_the_repr_of_a_trailing_expression(kernel):
+    """As IPython's Out[]: the last statement's value, when it is an expression and not None."""
+    assert "'ab'" == kernel.execute("x = 'a'\nx + 'b'", silent=False)
+    assert "" == kernel.execute("y = 1", silent=False)
+    assert "" == kernel.execute("print('shown on stdout instead')", silent=False)
+    assert "" == kernel.execute("x + 'b';", silent=False)  # hidden, as IPython hides it
+    assert "" == kernel.execute("x + 'b'")  # silent, as rc[:].execute is by default
+
+
+def test_execute_counts_only_what_is_not_silent(kernel):
+    """The execution count of Out[engine:count] grows with each non-silent execute, errors included."""
+    kernel.execute("1", silent=False)
+    kernel.execute("1")
+    with pytest.raises(ZeroDivisionError):
+        kernel.execute("1 / 0", silent=False)
+    assert 2 == kernel.execution_count
+
+
+def test_trailing_expression_errors_point_at_its_line(kernel):
+    """An error in the trailing expression reports the cell's own line number."""
+    with pytest.raises(ZeroDivisionError) as caught:
+        kernel.execute("a = 1\n\na / 0", silent=False)
+    assert 'File "<execute>", line 3, in <module>' in "".join(error_info(caught.value, engine_id=0).traceback)
+
+
 def test_main_function_reads_the_engine_namespace(kernel):
     """A function from the user's __main__ finds names defined on the engine."""
     kernel.execute("value = 'engine'")

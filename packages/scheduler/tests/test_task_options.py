@@ -2,7 +2,7 @@
 
 import pytest
 import zmq
-from test_routing import KEY, MT, Wiring, make_scheduler  # noqa: F401  (shared wiring)
+from test_routing import KEY, MT, Wiring, make_scheduler
 
 from ipcluster.protocol import Message, Session, header_pb2, work_pb2
 

@@ -5,6 +5,8 @@
     rc[:].apply_sync(os.getpid)
 """
 
+from typing import Any
+
 from ipcluster.client._asyncresult import AsyncMapResult, AsyncResult
 from ipcluster.client._client import Client
 from ipcluster.client._decorators import ParallelFunction, RemoteFunction, parallel, remote
@@ -24,6 +26,14 @@ from ipcluster.client._lbview import LoadBalancedView
 from ipcluster.client._reference import Reference
 from ipcluster.client._remote_ops import interactive
 from ipcluster.client._view import View
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """``%load_ext ipcluster.client``: the %px magics for the newest Client (IPython stays optional)."""
+    from ipcluster.client._magics import load_ipython_extension as load
+
+    load(shell)
+
 
 __all__ = [
     "AsyncMapResult",
@@ -45,6 +55,7 @@ __all__ = [
     "View",
     "ViewExecutor",
     "interactive",
+    "load_ipython_extension",
     "parallel",
     "remote",
 ]

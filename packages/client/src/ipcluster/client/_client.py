@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import wait as wait_futures
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import zmq
 
@@ -48,6 +49,8 @@ class Client(RecordQueries):
     `timeout` seconds.
     """
 
+    newest: ClassVar[weakref.ReferenceType[Client] | None] = None  # what `%load_ext ipcluster.client` activates
+
     def __init__(self, url_file: str | Path | dict | None = None, *, connection_info: str | Path | dict | None = None,
                  profile: str = "default", profile_dir: str | None = None, timeout: float = 10.0):
         self.timeout = timeout
@@ -63,6 +66,7 @@ class Client(RecordQueries):
         except BaseException:
             self.close()
             raise
+        Client.newest = weakref.ref(self)
 
     @staticmethod
     def _load(source: Any, profile: str, profile_dir: str | None, timeout: float) -> dict:
@@ -143,6 +147,12 @@ class Client(RecordQueries):
             raise ValueError("load_balanced_view(targets=...) is not supported yet: use rc.load_balanced_view() "
                              "for every engine, or rc[targets] for a DirectView")
         return LoadBalancedView(self, targets)
+
+    def activate(self, targets: Targets = "all", suffix: str = "") -> DirectView:
+        """IPython's %px{suffix} magics on a new blocking DirectView of `targets`, which is returned."""
+        from ipcluster.client._magics import activate  # IPython is optional: the `magics` extra
+
+        return activate(self, targets, suffix)
 
     def resolve_targets(self, targets: Targets) -> list[int]:
         """The engine ids `targets` stands for now; a clear error for anything else."""

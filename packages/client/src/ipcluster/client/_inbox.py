@@ -167,6 +167,7 @@ class Inbox:
             future.metadata.update(
                 engine_id=reply.engine_id, started=reply.started, completed=reply.completed, received=time.time(),
                 stdout=reply.stdout, stderr=reply.stderr, status="error" if reply.HasField("error") else "ok",
+                execute_result=reply.execute_result or None, execution_count=reply.execution_count,
             )
             if reply.HasField("error"):
                 error = reply.error

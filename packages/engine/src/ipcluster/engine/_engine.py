@@ -234,6 +234,7 @@ class Engine:
         self._current_parent = msg_id = msg.header.msg_id
         started = time.time()
         result: list = []
+        shown = ""  # an execute's trailing expression, for Out[]
         error = None
         time_limit = msg.header.task.time_limit if msg.header.HasField("task") else 0.0
         try:
@@ -244,7 +245,8 @@ class Engine:
                     request = msg.content(work.ApplyRequest)
                     result = self.kernel.apply(msg.buffers, request.function_buffers, request.map)
                 else:
-                    self.kernel.execute(msg.content(work.ExecuteRequest).code)
+                    execute = msg.content(work.ExecuteRequest)
+                    shown = self.kernel.execute(execute.code, silent=execute.silent)
         except BaseException as exc:  # whatever user code raises goes back to the client, EngineStopped too
             error = error_info(exc, self.engine_id)
         self.control_watch.take_back()
@@ -255,6 +257,8 @@ class Engine:
             stderr=utf8_safe(self.stderr.take()),
             engine_id=self.engine_id,
             engine_uuid=self.uuid,
+            execute_result=utf8_safe(shown),
+            execution_count=self.kernel.execution_count,
         )
         if error is not None:
             reply.error.CopyFrom(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import sys
 import traceback
 import types
@@ -19,6 +20,7 @@ class Kernel:
 
     def __init__(self) -> None:
         self.module = types.ModuleType("__main__")
+        self.execution_count = 0  # of non-silent executes, as an IPython kernel counts them
         self.clear()
 
     @property
@@ -43,8 +45,26 @@ class Kernel:
             return serialize([function(*items) for items in zip(*args, strict=False)])
         return serialize(function(*args, **kwargs))
 
-    def execute(self, code: str, filename: str = "<execute>") -> None:
-        exec(compile(code, filename, "exec"), self.namespace)  # running user code is the job
+    def execute(self, code: str, filename: str = "<execute>", silent: bool = True) -> str:
+        """Run code in the namespace; running user code is the job.
+
+        Not `silent` (%px), it counts as an execution and returns repr() of the
+        value of a trailing expression, as IPython's ``Out[]`` shows it: "" when
+        there is none, it is None, or the code ends with ";" (IPython's way to hide it).
+        """
+        tree = ast.parse(code, filename)
+        trailing = None
+        if not silent:
+            self.execution_count += 1
+            last = tree.body[-1] if tree.body else None
+            if isinstance(last, ast.Expr) and not code.rstrip().endswith(";"):
+                trailing = ast.Expression(last.value)
+                tree.body.pop()
+        exec(compile(tree, filename, "exec"), self.namespace)
+        if trailing is None:
+            return ""
+        value = eval(compile(trailing, filename, "eval"), self.namespace)
+        return "" if value is None else repr(value)
 
     def _bind_to_namespace(self, function: types.FunctionType) -> types.FunctionType:
         """Run a function from the user's ``__main__`` in the engine's namespace.

@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n ipcluster/protocol/pb/work.proto\x12\x12ipcluster.protocol\"5\n\x0c\x41pplyRequest\x12\x18\n\x10\x66unction_buffers\x18\x01 \x01(\r\x12\x0b\n\x03map\x18\x02 \x01(\x08\".\n\x0e\x45xecuteRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0e\n\x06silent\x18\x02 \x01(\x08\"V\n\x0fRemoteErrorInfo\x12\r\n\x05\x65name\x18\x01 \x01(\t\x12\x0e\n\x06\x65value\x18\x02 \x01(\t\x12\x11\n\ttraceback\x18\x03 \x03(\t\x12\x11\n\tengine_id\x18\x04 \x01(\x11\"\xc0\x01\n\tTaskReply\x12\x32\n\x05\x65rror\x18\x01 \x01(\x0b\x32#.ipcluster.protocol.RemoteErrorInfo\x12\x0f\n\x07started\x18\x02 \x01(\x01\x12\x11\n\tcompleted\x18\x03 \x01(\x01\x12\x0e\n\x06stdout\x18\x04 \x01(\t\x12\x0e\n\x06stderr\x18\x05 \x01(\t\x12\x11\n\tengine_id\x18\x06 \x01(\x11\x12\x13\n\x0b\x65ngine_uuid\x18\x07 \x01(\t\x12\x13\n\x0b\x65ngine_died\x18\x08 \x01(\x08\"\xb5\x01\n\x0e\x43ontrolRequest\x12\x39\n\x06\x61\x63tion\x18\x01 \x01(\x0e\x32).ipcluster.protocol.ControlRequest.Action\x12\x0f\n\x07msg_ids\x18\x02 \x03(\t\x12\x0e\n\x06signum\x18\x03 \x01(\x05\"G\n\x06\x41\x63tion\x12\x0c\n\x08SHUTDOWN\x10\x00\x12\t\n\x05\x43LEAR\x10\x01\x12\t\n\x05\x41\x42ORT\x10\x02\x12\r\n\tINTERRUPT\x10\x03\x12\n\n\x06SIGNAL\x10\x04\"B\n\x0c\x43ontrolReply\x12\x32\n\x05\x65rror\x18\x01 \x01(\x0b\x32#.ipcluster.protocol.RemoteErrorInfo\"*\n\x0cStreamOutput\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\"\x87\x02\n\tTaskEvent\x12\x30\n\x04kind\x18\x01 \x01(\x0e\x32\".ipcluster.protocol.TaskEvent.Kind\x12(\n\x05queue\x18\x02 \x01(\x0e\x32\x19.ipcluster.protocol.Queue\x12\x0e\n\x06header\x18\x03 \x01(\x0c\x12\x11\n\tclient_id\x18\x04 \x01(\x0c\x12\x13\n\x0b\x65ngine_uuid\x18\x05 \x01(\x0c\x12\x0c\n\x04time\x18\x06 \x01(\x01\x12\x0e\n\x06\x66rames\x18\x07 \x01(\r\x12\x15\n\romitted_bytes\x18\x08 \x01(\x04\"1\n\x04Kind\x12\r\n\tSUBMITTED\x10\x00\x12\x0c\n\x08\x46INISHED\x10\x01\x12\x0c\n\x08\x41SSIGNED\x10\x02\";\n\nTaskEvents\x12-\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1d.ipcluster.protocol.TaskEvent*A\n\x05Queue\x12\x15\n\x11QUEUE_UNSPECIFIED\x10\x00\x12\n\n\x06\x44IRECT\x10\x01\x12\x08\n\x04TASK\x10\x02\x12\x0b\n\x07\x43ONTROL\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n ipcluster/protocol/pb/work.proto\x12\x12ipcluster.protocol\"5\n\x0c\x41pplyRequest\x12\x18\n\x10\x66unction_buffers\x18\x01 \x01(\r\x12\x0b\n\x03map\x18\x02 \x01(\x08\".\n\x0e\x45xecuteRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0e\n\x06silent\x18\x02 \x01(\x08\"V\n\x0fRemoteErrorInfo\x12\r\n\x05\x65name\x18\x01 \x01(\t\x12\x0e\n\x06\x65value\x18\x02 \x01(\t\x12\x11\n\ttraceback\x18\x03 \x03(\t\x12\x11\n\tengine_id\x18\x04 \x01(\x11\"\xf1\x01\n\tTaskReply\x12\x32\n\x05\x65rror\x18\x01 \x01(\x0b\x32#.ipcluster.protocol.RemoteErrorInfo\x12\x0f\n\x07started\x18\x02 \x01(\x01\x12\x11\n\tcompleted\x18\x03 \x01(\x01\x12\x0e\n\x06stdout\x18\x04 \x01(\t\x12\x0e\n\x06stderr\x18\x05 \x01(\t\x12\x11\n\tengine_id\x18\x06 \x01(\x11\x12\x13\n\x0b\x65ngine_uuid\x18\x07 \x01(\t\x12\x13\n\x0b\x65ngine_died\x18\x08 \x01(\x08\x12\x16\n\x0e\x65xecute_result\x18\t \x01(\t\x12\x17\n\x0f\x65xecution_count\x18\n \x01(\r\"\xb5\x01\n\x0e\x43ontrolRequest\x12\x39\n\x06\x61\x63tion\x18\x01 \x01(\x0e\x32).ipcluster.protocol.ControlRequest.Action\x12\x0f\n\x07msg_ids\x18\x02 \x03(\t\x12\x0e\n\x06signum\x18\x03 \x01(\x05\"G\n\x06\x41\x63tion\x12\x0c\n\x08SHUTDOWN\x10\x00\x12\t\n\x05\x43LEAR\x10\x01\x12\t\n\x05\x41\x42ORT\x10\x02\x12\r\n\tINTERRUPT\x10\x03\x12\n\n\x06SIGNAL\x10\x04\"B\n\x0c\x43ontrolReply\x12\x32\n\x05\x65rror\x18\x01 \x01(\x0b\x32#.ipcluster.protocol.RemoteErrorInfo\"*\n\x0cStreamOutput\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\"\x87\x02\n\tTaskEvent\x12\x30\n\x04kind\x18\x01 \x01(\x0e\x32\".ipcluster.protocol.TaskEvent.Kind\x12(\n\x05queue\x18\x02 \x01(\x0e\x32\x19.ipcluster.protocol.Queue\x12\x0e\n\x06header\x18\x03 \x01(\x0c\x12\x11\n\tclient_id\x18\x04 \x01(\x0c\x12\x13\n\x0b\x65ngine_uuid\x18\x05 \x01(\x0c\x12\x0c\n\x04time\x18\x06 \x01(\x01\x12\x0e\n\x06\x66rames\x18\x07 \x01(\r\x12\x15\n\romitted_bytes\x18\x08 \x01(\x04\"1\n\x04Kind\x12\r\n\tSUBMITTED\x10\x00\x12\x0c\n\x08\x46INISHED\x10\x01\x12\x0c\n\x08\x41SSIGNED\x10\x02\";\n\nTaskEvents\x12-\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1d.ipcluster.protocol.TaskEvent*A\n\x05Queue\x12\x15\n\x11QUEUE_UNSPECIFIED\x10\x00\x12\n\n\x06\x44IRECT\x10\x01\x12\x08\n\x04TASK\x10\x02\x12\x0b\n\x07\x43ONTROL\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ipcluster.protocol.pb.work_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_QUEUE']._serialized_start=1065
-  _globals['_QUEUE']._serialized_end=1130
+  _globals['_QUEUE']._serialized_start=1114
+  _globals['_QUEUE']._serialized_end=1179
   _globals['_APPLYREQUEST']._serialized_start=56
   _globals['_APPLYREQUEST']._serialized_end=109
   _globals['_EXECUTEREQUEST']._serialized_start=111
@@ -40,19 +40,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REMOTEERRORINFO']._serialized_start=159
   _globals['_REMOTEERRORINFO']._serialized_end=245
   _globals['_TASKREPLY']._serialized_start=248
-  _globals['_TASKREPLY']._serialized_end=440
-  _globals['_CONTROLREQUEST']._serialized_start=443
-  _globals['_CONTROLREQUEST']._serialized_end=624
-  _globals['_CONTROLREQUEST_ACTION']._serialized_start=553
-  _globals['_CONTROLREQUEST_ACTION']._serialized_end=624
-  _globals['_CONTROLREPLY']._serialized_start=626
-  _globals['_CONTROLREPLY']._serialized_end=692
-  _globals['_STREAMOUTPUT']._serialized_start=694
-  _globals['_STREAMOUTPUT']._serialized_end=736
-  _globals['_TASKEVENT']._serialized_start=739
-  _globals['_TASKEVENT']._serialized_end=1002
-  _globals['_TASKEVENT_KIND']._serialized_start=953
-  _globals['_TASKEVENT_KIND']._serialized_end=1002
-  _globals['_TASKEVENTS']._serialized_start=1004
-  _globals['_TASKEVENTS']._serialized_end=1063
+  _globals['_TASKREPLY']._serialized_end=489
+  _globals['_CONTROLREQUEST']._serialized_start=492
+  _globals['_CONTROLREQUEST']._serialized_end=673
+  _globals['_CONTROLREQUEST_ACTION']._serialized_start=602
+  _globals['_CONTROLREQUEST_ACTION']._serialized_end=673
+  _globals['_CONTROLREPLY']._serialized_start=675
+  _globals['_CONTROLREPLY']._serialized_end=741
+  _globals['_STREAMOUTPUT']._serialized_start=743
+  _globals['_STREAMOUTPUT']._serialized_end=785
+  _globals['_TASKEVENT']._serialized_start=788
+  _globals['_TASKEVENT']._serialized_end=1051
+  _globals['_TASKEVENT_KIND']._serialized_start=1002
+  _globals['_TASKEVENT_KIND']._serialized_end=1051
+  _globals['_TASKEVENTS']._serialized_start=1053
+  _globals['_TASKEVENTS']._serialized_end=1112
 # @@protoc_insertion_point(module_scope)

@@ -47,7 +47,7 @@ class RemoteErrorInfo(_message.Message):
     def __init__(self, ename: _Optional[str] = ..., evalue: _Optional[str] = ..., traceback: _Optional[_Iterable[str]] = ..., engine_id: _Optional[int] = ...) -> None: ...
 
 class TaskReply(_message.Message):
-    __slots__ = ("error", "started", "completed", "stdout", "stderr", "engine_id", "engine_uuid", "engine_died")
+    __slots__ = ("error", "started", "completed", "stdout", "stderr", "engine_id", "engine_uuid", "engine_died", "execute_result", "execution_count")
     ERROR_FIELD_NUMBER: _ClassVar[int]
     STARTED_FIELD_NUMBER: _ClassVar[int]
     COMPLETED_FIELD_NUMBER: _ClassVar[int]
@@ -56,6 +56,8 @@ class TaskReply(_message.Message):
     ENGINE_ID_FIELD_NUMBER: _ClassVar[int]
     ENGINE_UUID_FIELD_NUMBER: _ClassVar[int]
     ENGINE_DIED_FIELD_NUMBER: _ClassVar[int]
+    EXECUTE_RESULT_FIELD_NUMBER: _ClassVar[int]
+    EXECUTION_COUNT_FIELD_NUMBER: _ClassVar[int]
     error: RemoteErrorInfo
     started: float
     completed: float
@@ -64,7 +66,9 @@ class TaskReply(_message.Message):
     engine_id: int
     engine_uuid: str
     engine_died: bool
-    def __init__(self, error: _Optional[_Union[RemoteErrorInfo, _Mapping]] = ..., started: _Optional[float] = ..., completed: _Optional[float] = ..., stdout: _Optional[str] = ..., stderr: _Optional[str] = ..., engine_id: _Optional[int] = ..., engine_uuid: _Optional[str] = ..., engine_died: _Optional[bool] = ...) -> None: ...
+    execute_result: str
+    execution_count: int
+    def __init__(self, error: _Optional[_Union[RemoteErrorInfo, _Mapping]] = ..., started: _Optional[float] = ..., completed: _Optional[float] = ..., stdout: _Optional[str] = ..., stderr: _Optional[str] = ..., engine_id: _Optional[int] = ..., engine_uuid: _Optional[str] = ..., engine_died: _Optional[bool] = ..., execute_result: _Optional[str] = ..., execution_count: _Optional[int] = ...) -> None: ...
 
 class ControlRequest(_message.Message):
     __slots__ = ("action", "msg_ids", "signum")
