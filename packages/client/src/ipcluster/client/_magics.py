@@ -25,6 +25,7 @@ from ipcluster.client._directview import DirectView
 from ipcluster.client._errors import IPClusterError
 from ipcluster.client._magics_args import exec_args, output_args, parse_targets
 from ipcluster.client._magics_output import EnginesFailed, engine_outputs, show_outputs
+from ipcluster.client._view import Targets
 
 NO_RESULT = "%pxresult shows the output of the last %px, and nothing has run with %px yet"
 NO_CLIENT = ("the %px magics need a Client: create one (rc = Client()), then %load_ext ipcluster.client again, "
@@ -92,7 +93,7 @@ class ParallelMagics(Magics):
             transformers.append(self.autopx_transformer)
             print("%autopx enabled")
 
-    def _targets(self, text: str) -> int | list[int] | str:
+    def _targets(self, text: str) -> Targets:
         """Parsed --targets, refused at once when it names an engine that is not registered."""
         try:
             targets = parse_targets(text, self.view.client.ids)
@@ -146,14 +147,14 @@ class AutoPx:
         return [self.magic, *lines]
 
 
-def check_targets(client: Client, targets: int | list[int] | str) -> int | list[int] | str:
+def check_targets(client: Client, targets: Targets) -> Targets:
     """`targets` unchanged, once every engine it names is registered ("all" stays whatever registers later)."""
     if targets != "all":
         client.resolve_targets(targets)
     return targets
 
 
-def activate(client: Client, targets: int | list[int] | str = "all", suffix: str = "",
+def activate(client: Client, targets: Targets = "all", suffix: str = "",
              shell: InteractiveShell | None = None) -> DirectView:
     """Register the magics on a new blocking DirectView of `targets` (blocking, as in ipyparallel); returns it."""
     shell = shell or get_ipython()
