@@ -10,16 +10,22 @@ from typing import Any
 from ipcluster.client._asyncresult import AsyncMapResult, AsyncResult
 from ipcluster.client._client import Client
 from ipcluster.client._decorators import ParallelFunction, RemoteFunction, parallel, remote
+from ipcluster.client._dependency import Dependency, depend, require
 from ipcluster.client._directview import DirectView
 from ipcluster.client._errors import (
     CompositeError,
     EngineError,
     HubError,
+    ImpossibleDependency,
+    InvalidDependency,
     IPClusterError,
     KernelError,
     NoEnginesRegistered,
     RemoteError,
     SerializationError,
+    TaskAborted,
+    TaskTimeout,
+    UnmetDependency,
 )
 from ipcluster.client._executor import ViewExecutor
 from ipcluster.client._lbview import LoadBalancedView
@@ -40,10 +46,13 @@ __all__ = [
     "AsyncResult",
     "Client",
     "CompositeError",
+    "Dependency",
     "DirectView",
     "EngineError",
     "HubError",
     "IPClusterError",
+    "ImpossibleDependency",
+    "InvalidDependency",
     "KernelError",
     "LoadBalancedView",
     "NoEnginesRegistered",
@@ -52,10 +61,15 @@ __all__ = [
     "RemoteError",
     "RemoteFunction",
     "SerializationError",
+    "TaskAborted",
+    "TaskTimeout",
+    "UnmetDependency",
     "View",
     "ViewExecutor",
+    "depend",
     "interactive",
     "load_ipython_extension",
     "parallel",
     "remote",
+    "require",
 ]

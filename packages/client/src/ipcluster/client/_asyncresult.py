@@ -27,6 +27,7 @@ class TaskFuture(Future):
         super().__init__()
         self.msg_id = msg_id
         self.engine_uuid = engine_uuid
+        self.client: Any = None  # the Client that sent it, for abort()
         self.metadata: dict[str, Any] = {
             "msg_id": msg_id,
             "engine_id": None,
@@ -84,8 +85,15 @@ class AsyncResult(ResultInfo, Future):
         return len(self._children)
 
     def cancel(self) -> bool:
-        """Work already sent cannot be taken back by the future: always False."""
+        """Work already sent cannot be taken back by the future: always False (see `abort`)."""
         return False
+
+    def abort(self) -> None:
+        """Abort what is not answered yet: tasks not started are answered with TaskAborted, running ones
+        are interrupted with it. Waits until the scheduler and engines have the request."""
+        clients = {id(child.client): child.client for child in self._children if child.client is not None}
+        for client in clients.values():
+            client.abort(self.msg_ids, block=True)
 
     def ready(self) -> bool:
         """True once every message is answered (and this future resolved)."""

@@ -17,6 +17,7 @@ from ipcluster.client._directview import DirectView
 from ipcluster.client._errors import EngineError, HubError, NoEnginesRegistered
 from ipcluster.client._executor import ViewExecutor
 from ipcluster.client._inbox import CONTROLLER_WATCH, Inbox
+from ipcluster.client._interrupts import Interrupts
 from ipcluster.client._io import IOThread
 from ipcluster.client._lbview import LoadBalancedView
 from ipcluster.client._records import RecordQueries
@@ -40,7 +41,7 @@ HUB_SILENCE_MS = 10000
 Jobs = str | Future | Sequence[str | Future]
 
 
-class Client(RecordQueries):
+class Client(RecordQueries, Interrupts):
     """Connects to a controller: `rc.ids`, `rc[:]`, `rc[i]`, `rc.load_balanced_view()`.
 
     The connection file is `url_file` (a path or an already-loaded dict; also
@@ -142,10 +143,10 @@ class Client(RecordQueries):
         """A `concurrent.futures.Executor` over a load-balanced view (ipyparallel's ``rc.executor()``)."""
         return self.load_balanced_view(targets).executor
 
-    def load_balanced_view(self, targets: list[int] | None = None) -> LoadBalancedView:
-        if targets is not None:  # silently balancing over every engine would be worse than refusing
-            raise ValueError("load_balanced_view(targets=...) is not supported yet: use rc.load_balanced_view() "
-                             "for every engine, or rc[targets] for a DirectView")
+    def load_balanced_view(self, targets: Targets = None) -> LoadBalancedView:
+        """Tasks go wherever there is room, among `targets` when given (checked now, and at each send)."""
+        if targets not in (None, "all"):
+            self.resolve_targets(targets)
         return LoadBalancedView(self, targets)
 
     def activate(self, targets: Targets = "all", suffix: str = "") -> DirectView:
@@ -201,6 +202,7 @@ class Client(RecordQueries):
         """Send a request; returns the future its reply resolves."""
         uuid = self.engine_uuid(engine_id) if engine_id is not None else ""
         future = TaskFuture(header.msg_id, uuid)
+        future.client = self
         future.metadata["engine_id"] = engine_id
         self._inbox.expect(future)
         frames = self.session.frames(header, content, buffers)

@@ -22,7 +22,7 @@ class DirectView(View):
     """
 
     channel = "mux"
-    flag_names = ("block", "targets")
+    flag_names = ("block", "targets", "time_limit")
 
     def __repr__(self) -> str:
         return f"<DirectView {self.targets}>"

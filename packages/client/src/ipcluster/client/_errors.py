@@ -78,8 +78,35 @@ class CompositeError(RemoteError):
             print(error.render_traceback() if isinstance(error, RemoteError) else repr(error))
 
 
+class TaskAborted(KernelError):
+    """The task was aborted before it ran, or interrupted by its abort."""
+
+
+class TaskTimeout(KernelError):
+    """The task waited longer than its `timeout` for an engine, or ran longer than its `time_limit`."""
+
+
+class UnmetDependency(KernelError):
+    """An engine could not run the task (its `@depend` condition was false, or a `@require` import failed)."""
+
+
+class ImpossibleDependency(UnmetDependency):
+    """The task's dependencies can never be met: it will not run."""
+
+
+class InvalidDependency(ImpossibleDependency):
+    """The task depends on tasks the scheduler does not know."""
+
+
+# errors the controller writes itself (or the engine raises by these names): their client-side classes
+SCHEDULER_ERRORS: dict[str, type[KernelError]] = {
+    cls.__name__: cls
+    for cls in (EngineError, TaskAborted, TaskTimeout, UnmetDependency, ImpossibleDependency, InvalidDependency)
+}
+
+
 def error_from_reply(ename: str, evalue: str, traceback: Sequence[str], engine_id: int) -> KernelError:
     """The client-side exception for an error reply."""
-    if ename == "EngineError":
-        return EngineError(evalue)
+    if ename in SCHEDULER_ERRORS:
+        return SCHEDULER_ERRORS[ename](evalue)
     return RemoteError(ename, evalue, traceback, {"engine_id": engine_id})

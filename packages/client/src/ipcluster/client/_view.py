@@ -33,12 +33,13 @@ class View(ABC):
 
     channel = ""
     # what set_flags and temp_flags accept; each view adds its own
-    flag_names: ClassVar[tuple[str, ...]] = ("block",)
+    flag_names: ClassVar[tuple[str, ...]] = ("block", "time_limit")
 
     def __init__(self, client: Client, targets: Any):
         self.client = client
         self.targets = targets
         self.block = False
+        self.time_limit = 0.0  # seconds a task may run before its engine interrupts it with TaskTimeout
         # what this view sent and is not answered yet, for view.wait(); answered futures drop out
         self._outstanding: set[Future] = set()
 
@@ -93,6 +94,12 @@ class View(ABC):
     def wait(self, jobs: Jobs | None = None, timeout: float | None = None) -> bool:
         """Wait for `jobs` (default: everything this view sent); True when all are done within `timeout`."""
         return self.client.wait(list(self._outstanding) if jobs is None else jobs, timeout)
+
+    def abort(self, jobs: Jobs | None = None, block: bool | None = None) -> AsyncResult:
+        """Abort `jobs` (default: everything this view sent that is not answered yet): tasks not started are
+        answered with TaskAborted, and running ones are interrupted."""
+        pending = list(self._outstanding) if jobs is None else jobs
+        return self.client.abort(pending, block=self._blocking(block))
 
     def clear(self, targets: Targets = None, block: bool | None = None) -> AsyncResult:
         """Empty the namespaces of this view's engines (or `targets`)."""
@@ -150,8 +157,15 @@ class View(ABC):
                            engine_id)
                 for (function_buffers, frames), engine_id in zip(requests, engine_ids, strict=True)]
 
+    def _task_options(self) -> header_pb2.TaskOptions | None:
+        """What the header asks of how each task runs, from the view's flags; None for the plain case."""
+        return header_pb2.TaskOptions(time_limit=self.time_limit) if self.time_limit else None
+
     def _send(self, msg_type: MT, content, frames: list, engine_id: int | None) -> TaskFuture:
         header = self.client.session.header(msg_type, engine_id=-1 if engine_id is None else engine_id)
+        options = self._task_options()
+        if options is not None:
+            header.task.CopyFrom(options)
         future = self.client.send(self.channel, header, content, frames, engine_id)
         self._outstanding.add(future)
         future.add_done_callback(self._answered)

@@ -40,6 +40,7 @@ class Task:
     retries_left: int = 0
     tried: set[bytes] = field(default_factory=set)  # engines that failed it, or could not run it
     done: bool = False  # answered while still queued (aborted, timed out): skipped when reached
+    last_error: str = ""  # why the last engine could not run it, for the ImpossibleDependency that may follow
 
     @property
     def placed_freely(self) -> bool:
@@ -225,7 +226,7 @@ class TaskScheduler:
         """The registered engines the task may run on; when there are none, it fails ImpossibleDependency."""
         options = task.options
         allowed = [slot for slot in slots if slot.uuid not in task.tried]
-        why = "every engine has failed it, or could not run it"
+        why = f"every engine has failed it, or could not run it{': ' + task.last_error if task.last_error else ''}"
         if options is not None and options.targets:
             allowed = [slot for slot in allowed if slot.engine_id in options.targets]
             why = f"no engine among its targets {list(options.targets)} is registered and untried"
@@ -246,7 +247,8 @@ class TaskScheduler:
         costs no retry; after an ordinary failure another engine is preferred, but
         with none left the same one runs it again.
         """
-        ename = _ename(reply) if reply is not None else "EngineError"
+        ename, evalue = _error(reply) if reply is not None else ("EngineError", "its engine died")
+        task.last_error = f"{ename}: {evalue}"
         if ename == "TaskAborted":
             return False
         if ename != "UnmetDependency":
@@ -299,11 +301,12 @@ class TaskScheduler:
         self._finished(task.msg_id, False, engine_uuid)
 
 
-def _ename(reply: Message) -> str:
+def _error(reply: Message) -> tuple[str, str]:
     try:
-        return reply.content(work_pb2.TaskReply).error.ename
+        error = reply.content(work_pb2.TaskReply).error
     except ValueError:
-        return ""
+        return "", ""
+    return error.ename, error.evalue
 
 
 def _describe(dependency: header_pb2.Dependency) -> str:
