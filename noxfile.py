@@ -80,7 +80,9 @@ def integration(session: nox.Session) -> None:
     """Real clusters: real processes over real sockets."""
     install_packages(session, *PACKAGES)
     session.install(*TEST_TOOLS, *STORE_TOOLS, *MAGICS_TOOLS)
-    session.run("pytest", "tests/integration", *session.posargs)
+    # `tools/nox -s integration -- tests/integration/test_x.py` runs that file alone; options alone apply to all
+    paths = [arg for arg in session.posargs if not arg.startswith("-")]
+    session.run("pytest", *([] if paths else ["tests/integration"]), *session.posargs)
 
 
 @nox.session

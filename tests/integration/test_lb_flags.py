@@ -7,7 +7,7 @@ import signal
 import time
 
 import pytest
-from clusters import wait_until
+from clusters import alive, processes_of, wait_until
 
 from ipcluster.client import (
     Dependency,
@@ -233,3 +233,12 @@ def test_require_imports_on_the_engine_or_moves_on(lview):
 def test_imap_unordered_yields_every_result(lview):
     """imap(ordered=False) yields each result once, in whatever order they finish."""
     assert list(range(0, 20, 2)) == sorted(lview.imap(lambda x: 2 * x, range(10), ordered=False))
+
+
+def test_shutdown_with_hub_stops_the_whole_cluster(make_cluster):
+    """rc.shutdown(hub=True) stops every engine, then the controller; `ipcluster start` then exits."""
+    cluster = make_cluster(n=2)
+    with cluster.client() as client:
+        client.shutdown(hub=True)
+    assert 0 == cluster.process.wait(30)
+    wait_until(lambda: not [p for p in processes_of(cluster.ipython_dir) if alive(p)], 30, "every process to exit")

@@ -213,15 +213,22 @@ class Client(RecordQueries, Interrupts):
         """Empty the namespaces of the target engines (control queue: never waits behind work)."""
         return self._control(work.ControlRequest.CLEAR, targets, block)
 
-    def shutdown(self, targets: Targets = None, block: bool = True) -> AsyncResult:
-        """Stop the target engines; they unregister and exit.
+    def shutdown(self, targets: Targets = None, hub: bool = False, block: bool = True) -> AsyncResult:
+        """Stop the target engines; they unregister and exit. ``hub=True`` stops every engine and then the
+        controller itself (hub, schedulers, heart monitor), after which this client can only be closed.
 
         An engine's departure may be announced before its reply arrives, which
         fails its future with EngineError: here that is the success asked for.
         """
-        result = self._control(work.ControlRequest.SHUTDOWN, targets, block=False)
-        if block and not result.wait(self.timeout):
+        engines = "all" if hub else targets
+        if hub and not self.ids:
+            result = AsyncResult([], label="control")
+        else:
+            result = self._control(work.ControlRequest.SHUTDOWN, engines, block=False)
+        if (block or hub) and not result.wait(self.timeout):
             raise TimeoutError(f"engines did not confirm shutdown within {self.timeout:g} s")
+        if hub:
+            self._hub_request(MT.CONTROLLER_SHUTDOWN_REQUEST, reg.ControllerShutdownRequest())
         return result
 
     def _control(

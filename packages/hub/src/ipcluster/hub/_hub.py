@@ -7,6 +7,8 @@ events becomes one write to the task-record store (see `stores`).
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from ipcluster.protocol import (
 )
 from ipcluster.protocol import registry_pb2 as reg
 from ipcluster.protocol import work_pb2 as work
-from ipcluster.protocol._service import ServiceError
+from ipcluster.protocol._service import SUPERVISOR_PID, ServiceError
 
 MT = header_pb2.MsgType
 
@@ -64,6 +66,7 @@ class Hub:
             MT.QUEUE_STATUS_REQUEST: self._queue_status,
             MT.PEER_HELLO: self._peer_hello,
             MT.HEART_FAILURE: self._heart_failure,
+            MT.CONTROLLER_SHUTDOWN_REQUEST: self._shutdown_controller,
             **self.queries.handlers(),
         }
         self.admin = bind_admin_server(self)
@@ -198,6 +201,16 @@ class Hub:
             gone = [i for i in listeners if not self._send([i], self.session.header(MT.ENGINE_EVENT), event)]
             listeners.difference_update(gone)
         self.session.send(self.notifier, self.session.header(MT.ENGINE_EVENT), event)
+
+    def _shutdown_controller(self, msg: Message) -> None:
+        """A client asked for the whole controller to stop: the supervising ipcontroller, or this hub alone."""
+        self._reply(msg, MT.CONTROLLER_SHUTDOWN_REPLY, reg.ControllerShutdownReply())
+        self.log.info("controller shutdown requested by a client")
+        supervisor = os.environ.get(SUPERVISOR_PID)
+        if supervisor:
+            os.kill(int(supervisor), signal.SIGTERM)
+        else:
+            self.loop.stop()
 
     def _connection_info(self, msg: Message) -> None:
         reply = reg.ConnectionReply(engines=self.registry.engines(), task_scheme=self.spec.task_scheme)

@@ -197,8 +197,11 @@ class IPClusterStart(IPClusterEngines):
         code = 0
         while not supervisor.stopping:
             if not controller.running:
-                self.slog.error("the controller exited; stopping the engines")
-                code = 1
+                if controller.process.returncode == 0:  # stopped on purpose: rc.shutdown(hub=True)
+                    self.slog.info("the controller was shut down; stopping the engines")
+                else:
+                    self.slog.error("the controller exited; stopping the engines")
+                    code = 1
                 break
             self._reap(engines)
             supervisor.wait()

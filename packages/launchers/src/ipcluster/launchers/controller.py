@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib.metadata import entry_points
 from typing import ClassVar
@@ -28,6 +29,7 @@ from ipcluster.protocol import (
     write_connection_file,
 )
 from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, UsageError, run_app
+from ipcluster.protocol._service import SUPERVISOR_PID
 
 SERVICES = ("ipcluster.hub", "ipcluster.scheduler", "ipcluster.heartmonitor")
 STORE_HELP = {"DictDB": "memory (the default; bounded)", "SQLiteDB": "an SQLite file", "RedisDB": "a Redis server",
@@ -127,7 +129,8 @@ class IPControllerApp(BaseParallelApplication):
         common = [f"--profile-dir={self.profile_path.path}", f"--log-level={self.log_level_name}", "--die-with-parent"]
         if self.log_to_file:
             common.append("--log-to-file")
-        children = {module: LocalProcess(python_command(module, *common)) for module in SERVICES}
+        env = {SUPERVISOR_PID: str(os.getpid())}  # rc.shutdown(hub=True) makes the hub stop us
+        children = {module: LocalProcess(python_command(module, *common), env=env) for module in SERVICES}
         pid_file = self.profile_path.pid / "ipcontroller.pid"
         write_pid_file(pid_file, children={m: None for m in SERVICES})
         for child in children.values():

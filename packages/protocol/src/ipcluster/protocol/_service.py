@@ -22,6 +22,8 @@ from ipcluster.protocol._logging import configure_logging
 from ipcluster.protocol._profile import ProfileDir
 
 _PR_SET_PDEATHSIG = 1
+# set by ipcontroller for the services it runs: the process to stop for a whole-controller shutdown
+SUPERVISOR_PID = "IPCLUSTER_CONTROLLER_PID"
 
 
 class ServiceError(Exception):

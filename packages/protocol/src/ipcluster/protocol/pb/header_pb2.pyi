@@ -18,6 +18,8 @@ class MsgType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     QUEUE_STATUS_REQUEST: _ClassVar[MsgType]
     QUEUE_STATUS_REPLY: _ClassVar[MsgType]
     HUB_ERROR_REPLY: _ClassVar[MsgType]
+    CONTROLLER_SHUTDOWN_REQUEST: _ClassVar[MsgType]
+    CONTROLLER_SHUTDOWN_REPLY: _ClassVar[MsgType]
     PEER_HELLO: _ClassVar[MsgType]
     PEER_WELCOME: _ClassVar[MsgType]
     ENGINE_EVENT: _ClassVar[MsgType]
@@ -55,6 +57,8 @@ CONNECTION_REPLY: MsgType
 QUEUE_STATUS_REQUEST: MsgType
 QUEUE_STATUS_REPLY: MsgType
 HUB_ERROR_REPLY: MsgType
+CONTROLLER_SHUTDOWN_REQUEST: MsgType
+CONTROLLER_SHUTDOWN_REPLY: MsgType
 PEER_HELLO: MsgType
 PEER_WELCOME: MsgType
 ENGINE_EVENT: MsgType

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$ipcluster/protocol/pb/registry.proto\x12\x12ipcluster.protocol\"L\n\nEngineInfo\x12\x11\n\tengine_id\x18\x01 \x01(\x05\x12\x0c\n\x04uuid\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x0b\n\x03pid\x18\x04 \x01(\x05\"X\n\x13RegistrationRequest\x12\x0c\n\x04uuid\x18\x01 \x01(\t\x12\x14\n\x0crequested_id\x18\x02 \x01(\x11\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x0b\n\x03pid\x18\x04 \x01(\x05\"A\n\x11RegistrationReply\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x11\n\tengine_id\x18\x02 \x01(\x05\x12\r\n\x05\x65rror\x18\x03 \x01(\t\"5\n\x15UnregistrationRequest\x12\x0c\n\x04uuid\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x13\n\x11\x43onnectionRequest\"W\n\x0f\x43onnectionReply\x12/\n\x07\x65ngines\x18\x01 \x03(\x0b\x32\x1e.ipcluster.protocol.EngineInfo\x12\x13\n\x0btask_scheme\x18\x02 \x01(\t\"\x1e\n\rHubErrorReply\x12\r\n\x05\x65rror\x18\x01 \x01(\t\"%\n\x12QueueStatusRequest\x12\x0f\n\x07targets\x18\x01 \x03(\x05\"/\n\x0b\x45ngineQueue\x12\r\n\x05queue\x18\x01 \x01(\x05\x12\x11\n\tcompleted\x18\x02 \x01(\x05\"\xbb\x01\n\x10QueueStatusReply\x12\x42\n\x07\x65ngines\x18\x01 \x03(\x0b\x32\x31.ipcluster.protocol.QueueStatusReply.EnginesEntry\x12\x12\n\nunassigned\x18\x02 \x01(\x05\x1aO\n\x0c\x45nginesEntry\x12\x0b\n\x03key\x18\x01 \x01(\x05\x12.\n\x05value\x18\x02 \x01(\x0b\x32\x1f.ipcluster.protocol.EngineQueue:\x02\x38\x01\"\x19\n\tPeerHello\x12\x0c\n\x04role\x18\x01 \x01(\t\">\n\x0bPeerWelcome\x12/\n\x07\x65ngines\x18\x01 \x03(\x0b\x32\x1e.ipcluster.protocol.EngineInfo\"\xab\x01\n\x0b\x45ngineEvent\x12\x32\n\x04kind\x18\x01 \x01(\x0e\x32$.ipcluster.protocol.EngineEvent.Kind\x12.\n\x06\x65ngine\x18\x02 \x01(\x0b\x32\x1e.ipcluster.protocol.EngineInfo\x12\x0e\n\x06reason\x18\x03 \x01(\t\"(\n\x04Kind\x12\x0e\n\nREGISTERED\x10\x00\x12\x10\n\x0cUNREGISTERED\x10\x01\"2\n\x0cHeartFailure\x12\x0c\n\x04uuid\x18\x01 \x01(\t\x12\x14\n\x0cmissed_beats\x18\x02 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$ipcluster/protocol/pb/registry.proto\x12\x12ipcluster.protocol\"L\n\nEngineInfo\x12\x11\n\tengine_id\x18\x01 \x01(\x05\x12\x0c\n\x04uuid\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x0b\n\x03pid\x18\x04 \x01(\x05\"X\n\x13RegistrationRequest\x12\x0c\n\x04uuid\x18\x01 \x01(\t\x12\x14\n\x0crequested_id\x18\x02 \x01(\x11\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x0b\n\x03pid\x18\x04 \x01(\x05\"A\n\x11RegistrationReply\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x11\n\tengine_id\x18\x02 \x01(\x05\x12\r\n\x05\x65rror\x18\x03 \x01(\t\"5\n\x15UnregistrationRequest\x12\x0c\n\x04uuid\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x13\n\x11\x43onnectionRequest\"W\n\x0f\x43onnectionReply\x12/\n\x07\x65ngines\x18\x01 \x03(\x0b\x32\x1e.ipcluster.protocol.EngineInfo\x12\x13\n\x0btask_scheme\x18\x02 \x01(\t\"\x1b\n\x19\x43ontrollerShutdownRequest\"\x19\n\x17\x43ontrollerShutdownReply\"\x1e\n\rHubErrorReply\x12\r\n\x05\x65rror\x18\x01 \x01(\t\"%\n\x12QueueStatusRequest\x12\x0f\n\x07targets\x18\x01 \x03(\x05\"/\n\x0b\x45ngineQueue\x12\r\n\x05queue\x18\x01 \x01(\x05\x12\x11\n\tcompleted\x18\x02 \x01(\x05\"\xbb\x01\n\x10QueueStatusReply\x12\x42\n\x07\x65ngines\x18\x01 \x03(\x0b\x32\x31.ipcluster.protocol.QueueStatusReply.EnginesEntry\x12\x12\n\nunassigned\x18\x02 \x01(\x05\x1aO\n\x0c\x45nginesEntry\x12\x0b\n\x03key\x18\x01 \x01(\x05\x12.\n\x05value\x18\x02 \x01(\x0b\x32\x1f.ipcluster.protocol.EngineQueue:\x02\x38\x01\"\x19\n\tPeerHello\x12\x0c\n\x04role\x18\x01 \x01(\t\">\n\x0bPeerWelcome\x12/\n\x07\x65ngines\x18\x01 \x03(\x0b\x32\x1e.ipcluster.protocol.EngineInfo\"\xab\x01\n\x0b\x45ngineEvent\x12\x32\n\x04kind\x18\x01 \x01(\x0e\x32$.ipcluster.protocol.EngineEvent.Kind\x12.\n\x06\x65ngine\x18\x02 \x01(\x0b\x32\x1e.ipcluster.protocol.EngineInfo\x12\x0e\n\x06reason\x18\x03 \x01(\t\"(\n\x04Kind\x12\x0e\n\nREGISTERED\x10\x00\x12\x10\n\x0cUNREGISTERED\x10\x01\"2\n\x0cHeartFailure\x12\x0c\n\x04uuid\x18\x01 \x01(\t\x12\x14\n\x0cmissed_beats\x18\x02 \x01(\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,24 +45,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CONNECTIONREQUEST']._serialized_end=369
   _globals['_CONNECTIONREPLY']._serialized_start=371
   _globals['_CONNECTIONREPLY']._serialized_end=458
-  _globals['_HUBERRORREPLY']._serialized_start=460
-  _globals['_HUBERRORREPLY']._serialized_end=490
-  _globals['_QUEUESTATUSREQUEST']._serialized_start=492
-  _globals['_QUEUESTATUSREQUEST']._serialized_end=529
-  _globals['_ENGINEQUEUE']._serialized_start=531
-  _globals['_ENGINEQUEUE']._serialized_end=578
-  _globals['_QUEUESTATUSREPLY']._serialized_start=581
-  _globals['_QUEUESTATUSREPLY']._serialized_end=768
-  _globals['_QUEUESTATUSREPLY_ENGINESENTRY']._serialized_start=689
-  _globals['_QUEUESTATUSREPLY_ENGINESENTRY']._serialized_end=768
-  _globals['_PEERHELLO']._serialized_start=770
-  _globals['_PEERHELLO']._serialized_end=795
-  _globals['_PEERWELCOME']._serialized_start=797
-  _globals['_PEERWELCOME']._serialized_end=859
-  _globals['_ENGINEEVENT']._serialized_start=862
-  _globals['_ENGINEEVENT']._serialized_end=1033
-  _globals['_ENGINEEVENT_KIND']._serialized_start=993
-  _globals['_ENGINEEVENT_KIND']._serialized_end=1033
-  _globals['_HEARTFAILURE']._serialized_start=1035
-  _globals['_HEARTFAILURE']._serialized_end=1085
+  _globals['_CONTROLLERSHUTDOWNREQUEST']._serialized_start=460
+  _globals['_CONTROLLERSHUTDOWNREQUEST']._serialized_end=487
+  _globals['_CONTROLLERSHUTDOWNREPLY']._serialized_start=489
+  _globals['_CONTROLLERSHUTDOWNREPLY']._serialized_end=514
+  _globals['_HUBERRORREPLY']._serialized_start=516
+  _globals['_HUBERRORREPLY']._serialized_end=546
+  _globals['_QUEUESTATUSREQUEST']._serialized_start=548
+  _globals['_QUEUESTATUSREQUEST']._serialized_end=585
+  _globals['_ENGINEQUEUE']._serialized_start=587
+  _globals['_ENGINEQUEUE']._serialized_end=634
+  _globals['_QUEUESTATUSREPLY']._serialized_start=637
+  _globals['_QUEUESTATUSREPLY']._serialized_end=824
+  _globals['_QUEUESTATUSREPLY_ENGINESENTRY']._serialized_start=745
+  _globals['_QUEUESTATUSREPLY_ENGINESENTRY']._serialized_end=824
+  _globals['_PEERHELLO']._serialized_start=826
+  _globals['_PEERHELLO']._serialized_end=851
+  _globals['_PEERWELCOME']._serialized_start=853
+  _globals['_PEERWELCOME']._serialized_end=915
+  _globals['_ENGINEEVENT']._serialized_start=918
+  _globals['_ENGINEEVENT']._serialized_end=1089
+  _globals['_ENGINEEVENT_KIND']._serialized_start=1049
+  _globals['_ENGINEEVENT_KIND']._serialized_end=1089
+  _globals['_HEARTFAILURE']._serialized_start=1091
+  _globals['_HEARTFAILURE']._serialized_end=1141
 # @@protoc_insertion_point(module_scope)

@@ -61,6 +61,14 @@ class ConnectionReply(_message.Message):
     task_scheme: str
     def __init__(self, engines: _Optional[_Iterable[_Union[EngineInfo, _Mapping]]] = ..., task_scheme: _Optional[str] = ...) -> None: ...
 
+class ControllerShutdownRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ControllerShutdownReply(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class HubErrorReply(_message.Message):
     __slots__ = ("error",)
     ERROR_FIELD_NUMBER: _ClassVar[int]
