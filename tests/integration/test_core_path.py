@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import zmq
 
-from ipcluster.client import CompositeError, DirectView, LoadBalancedView, RemoteError
+from ipcluster.client import CompositeError, DirectView, EngineError, LoadBalancedView, RemoteError
 from ipcluster.protocol import Session, header_pb2, read_connection_file, url, work_pb2
 
 
@@ -92,13 +92,14 @@ def test_direct_map_partitions_over_engines(rc):
 
 
 def test_map_honours_block_and_refuses_unknown_flags(rc):
-    """map(block=True) returns the list; block=False an AsyncMapResult; a flag a view lacks is an error."""
+    """map(block=True) returns the list; block=False an AsyncMapResult; a flag a view lacks, or a target no engine
+    has, is an error."""
     assert [0, 1, 2] == rc[:].map(lambda x: x, range(3), block=True)
     assert [0, 1, 2] == rc.load_balanced_view().map(lambda x: x, range(3), block=False).get(10)
     with pytest.raises(TypeError, match="chunksize"):
         rc[:].map(lambda x: x, range(3), chunksize=2)
-    with pytest.raises(ValueError, match="not supported yet"):
-        rc.load_balanced_view(targets=[0, 1])
+    with pytest.raises(EngineError, match="engine 99 is not registered"):
+        rc.load_balanced_view(targets=[0, 99])
 
 
 def test_load_balanced_map_and_apply(rc):

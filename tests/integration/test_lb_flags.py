@@ -84,7 +84,7 @@ def test_after_waits_for_a_dependency(lview):
     with lview.temp_flags(after=first):
         started = lview.apply_async(time.time).get(30)
     first.get(30)
-    assert started >= first.metadata["completed"]
+    assert started >= first.metadata["completed"].timestamp()
 
 
 def test_after_a_failed_task_is_impossible_unless_failure_counts(lview):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+from datetime import datetime
 
 import pytest
 
@@ -66,7 +67,7 @@ def test_metadata_and_timings(rc):
     single = rc[3].apply_async(os.getpid)
     single.get(TIMEOUT)
     assert 3 == single.engine_id
-    assert isinstance(single.completed, float)
+    assert isinstance(single.completed, datetime)
 
 
 def test_display_outputs_labels_streams_by_engine(rc, capsys):

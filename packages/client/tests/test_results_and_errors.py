@@ -3,14 +3,15 @@
 import pytest
 
 from ipcluster.client import AsyncMapResult, AsyncResult, CompositeError, EngineError, RemoteError, interactive
-from ipcluster.client._asyncresult import TaskFuture
+from ipcluster.client._asyncresult import TaskFuture, moment
 from ipcluster.client._errors import error_from_reply
 from ipcluster.protocol import deserialize, serialize
 
 
 def done(value, engine_id=0, msg_id="m"):
     future = TaskFuture(msg_id)
-    future.metadata.update(engine_id=engine_id, started=1.0, completed=3.0, received=4.0, stdout=f"out{engine_id}")
+    future.metadata.update(engine_id=engine_id, started=moment(1.0), completed=moment(3.0), received=moment(4.0),
+                           stdout=f"out{engine_id}")
     if isinstance(value, BaseException):
         future.set_exception(value)
     else:

@@ -14,10 +14,16 @@ import time
 from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, as_completed
 from concurrent.futures import wait as wait_futures
+from datetime import UTC, datetime
 from typing import Any
 
 from ipcluster.client._errors import CompositeError
 from ipcluster.client._resultinfo import ResultInfo
+
+
+def moment(seconds: float | None) -> datetime | None:
+    """An engine's epoch seconds as the UTC datetime metadata holds (ipyparallel's type); 0 or None: unknown."""
+    return datetime.fromtimestamp(seconds, UTC) if seconds else None
 
 
 class TaskFuture(Future):
@@ -31,7 +37,7 @@ class TaskFuture(Future):
         self.metadata: dict[str, Any] = {
             "msg_id": msg_id,
             "engine_id": None,
-            "submitted": time.time(),
+            "submitted": datetime.now(UTC),
             "started": None,
             "completed": None,
             "received": None,

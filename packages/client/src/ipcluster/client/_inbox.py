@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import defaultdict
 from concurrent.futures import Future, InvalidStateError
+from datetime import UTC, datetime
 
 import zmq
 from zmq.utils import monitor as zmq_monitor
 
-from ipcluster.client._asyncresult import TaskFuture
+from ipcluster.client._asyncresult import TaskFuture, moment
 from ipcluster.client._errors import EngineError, HubError, error_from_reply
 from ipcluster.protocol import MalformedMessage, Message, ProtocolVersionError, Session, deserialize, header_pb2, parse
 from ipcluster.protocol import records_pb2 as rec
@@ -165,7 +165,8 @@ class Inbox:
         try:
             reply = parse(work.TaskReply, content)
             future.metadata.update(
-                engine_id=reply.engine_id, started=reply.started, completed=reply.completed, received=time.time(),
+                engine_id=reply.engine_id, started=moment(reply.started), completed=moment(reply.completed),
+                received=datetime.now(UTC),
                 stdout=reply.stdout, stderr=reply.stderr, status="error" if reply.HasField("error") else "ok",
                 execute_result=reply.execute_result or None, execution_count=reply.execution_count,
             )
@@ -213,5 +214,5 @@ class Inbox:
         for msg_id in list(self.pending_by_engine.pop(uuid, ())):
             future = self.pending.pop(msg_id, None)
             if future is not None:
-                future.metadata.update(engine_id=engine_id, status="error", received=time.time())
+                future.metadata.update(engine_id=engine_id, status="error", received=datetime.now(UTC))
                 fail(future, EngineError(f"engine {engine_id} died: {reason}"))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ipcluster.client._asyncresult import AsyncResult, TaskFuture
+from ipcluster.client._asyncresult import AsyncResult, TaskFuture, moment
 from ipcluster.client._errors import HubError
 from ipcluster.protocol import header_pb2, parse
 from ipcluster.protocol import records_pb2 as rec
@@ -192,7 +192,7 @@ class RecordQueries:
             count = message.result_buffers
             buffers, frames = frames[:count], frames[count:]
             future = TaskFuture(message.msg_id, message.engine_uuid)
-            future.metadata["submitted"] = message.submitted
+            future.metadata["submitted"] = moment(message.submitted)
             self._inbox.settle_stored(future, message, buffers)
             futures.append(future)
         return futures

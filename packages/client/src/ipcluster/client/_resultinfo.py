@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import sys
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -45,31 +46,32 @@ class ResultInfo:
     stderr = _metadata_field("stderr", "What the engine(s) printed to stderr while running this.")
     engine_id = _metadata_field("engine_id", "The engine(s) that ran this.")
     status = _metadata_field("status", "'pending', 'ok' or 'error'.")
-    submitted = _metadata_field("submitted", "When the client sent it (epoch seconds).")
-    started = _metadata_field("started", "When the engine started it (epoch seconds).")
-    completed = _metadata_field("completed", "When the engine finished it (epoch seconds).")
-    received = _metadata_field("received", "When the client got the reply (epoch seconds).")
+    submitted = _metadata_field("submitted", "When the client sent it (a UTC datetime).")
+    started = _metadata_field("started", "When the engine started it (a UTC datetime).")
+    completed = _metadata_field("completed", "When the engine finished it (a UTC datetime).")
+    received = _metadata_field("received", "When the client got the reply (a UTC datetime).")
 
     @property
     def elapsed(self) -> float:
         """Seconds from the first submission until now, or until the last answer when done."""
         submitted = min(child.metadata["submitted"] for child in self._children)
-        if self.ready():
-            return max(child.metadata["received"] or time.time() for child in self._children) - submitted
-        return time.time() - submitted
+        now = datetime.now(UTC)
+        end = max(child.metadata["received"] or now for child in self._children) if self.ready() else now
+        return (end - submitted).total_seconds()
 
     @property
     def wall_time(self) -> float:
         """Seconds from the first submission to the last reply; TimeoutError before then."""
         self._require_ready()
         start = min(c.metadata["submitted"] for c in self._children)
-        return max(c.metadata["received"] for c in self._children) - start
+        return (max(c.metadata["received"] for c in self._children) - start).total_seconds()
 
     @property
     def serial_time(self) -> float:
         """Seconds the engines spent on this, added up: what one engine alone would have needed."""
         self._require_ready()
-        return sum((c.metadata["completed"] or 0) - (c.metadata["started"] or 0) for c in self._children)
+        return sum((c.metadata["completed"] - c.metadata["started"]).total_seconds() for c in self._children
+                   if c.metadata["completed"] and c.metadata["started"])
 
     @property
     def progress(self) -> int:
