@@ -36,3 +36,4 @@ def test_the_tour_runs_as_written(ipython_dir, no_leftovers):
     assert "328350" == printed[3]
     assert "ZeroDivisionError: division by zero" in printed[4]
     assert "1024" == printed[5]
+    assert "32" == printed[6]
