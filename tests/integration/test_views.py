@@ -275,3 +275,13 @@ def test_direct_map_partitions_like_scatter(rc):
     assert [0, 10, 20, 30, 40, 50, 60, 70, 80, 90] == result.get(TIMEOUT)
     assert [0, 1, 2, 3] == result.engine_id
     assert 10 == len(result)
+
+
+def test_sync_imports_runs_the_block_imports_on_the_engines_too(rc, capsys):
+    """Inside `with dv.sync_imports():`, `import json` and `from os import path` bind on every engine too."""
+    dv = rc[:]
+    with dv.sync_imports():
+        import json  # noqa: F401
+        from os import path  # noqa: F401
+    assert ["import json on engine(s)", "from os import path on engine(s)"] == capsys.readouterr().out.splitlines()
+    assert [True] * len(rc.ids) == dv.apply_sync(interactive(lambda: "json" in globals() and "path" in globals()))

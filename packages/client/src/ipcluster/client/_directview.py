@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from ipcluster.client._asyncresult import AsyncGatherResult, AsyncMapResult, Asy
 from ipcluster.client._pickling import call_frames
 from ipcluster.client._remote_ops import pull_names, push_namespace
 from ipcluster.client._scatter import block_bounds, partition
+from ipcluster.client._sync_imports import sync_imports
 from ipcluster.client._view import MT, Targets, View
 from ipcluster.protocol import work_pb2
 
@@ -65,6 +67,10 @@ class DirectView(View):
         if self._blocking(block):
             result.get()
         return result
+
+    def sync_imports(self, local: bool = True, quiet: bool = False) -> AbstractContextManager[None]:
+        """``with dv.sync_imports(): import numpy``: the block's imports run on the engines too."""
+        return sync_imports(self, local, quiet)
 
     def run(self, filename: str | Path, targets: Targets = None, block: bool | None = None) -> AsyncResult:
         """Run a Python file's code (read here, on the client) in each engine's namespace."""
