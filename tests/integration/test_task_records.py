@@ -182,3 +182,15 @@ def test_history_is_oldest_first(rc):
     recorded(rc, ids)
     history = rc.hub_history()
     assert ids == [msg_id for msg_id in history if msg_id in ids]
+
+
+def test_views_scope_queue_status_get_result_and_purge(rc):
+    """view.queue_status, view.get_result and view.purge_results act on the view's engines."""
+    view = rc[1]
+    result = view.apply_async(abs, -7)
+    result.get(10)
+    recorded(rc, result.msg_ids)
+    assert [1, "unassigned"] == list(view.queue_status())
+    assert 7 == view.get_result(result.msg_ids[0]).get(10)
+    assert view.purge_results() >= 1
+    assert [] == rc.db_query({"engine_id": 1})

@@ -101,6 +101,23 @@ class View(ABC):
         pending = list(self._outstanding) if jobs is None else jobs
         return self.client.abort(pending, block=self._blocking(block))
 
+    def queue_status(self, targets: Targets = None) -> dict:
+        """The hub's queue counts for this view's engines (or `targets`), as `Client.queue_status`."""
+        scope = self.targets if targets is None else targets
+        return self.client.queue_status(None if scope in (None, "all") else self.client.resolve_targets(scope))
+
+    def get_result(self, indices_or_msg_ids: Any, block: bool | None = None) -> AsyncResult:
+        """A task's result from the hub's records, as `Client.get_result`."""
+        return self.client.get_result(indices_or_msg_ids, block=self._blocking(block))
+
+    def purge_results(self, jobs: Any = None, targets: Targets = None) -> int:
+        """Drop finished records from the hub, as `Client.purge_results`; by default those of this view's engines."""
+        if jobs is None and targets is None:
+            targets = "all" if self.targets is None else self.targets
+        if isinstance(targets, slice):
+            targets = self.client.resolve_targets(targets)
+        return self.client.purge_results(jobs, targets)
+
     def clear(self, targets: Targets = None, block: bool | None = None) -> AsyncResult:
         """Empty the namespaces of this view's engines (or `targets`)."""
         return self.client.clear(self.targets if targets is None else targets, block=self._blocking(block))
