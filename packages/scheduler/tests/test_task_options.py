@@ -214,3 +214,53 @@ def test_a_task_of_a_dead_engine_is_rerun_when_it_has_retries(wiring):
     scheduler.engine_unregistered(b"e0")
     assert msg_id == answer(wiring, scheduler, survivor)
     assert header_pb2.OK == client_reply(wiring).header.status
+
+
+def test_a_long_chain_of_impossible_dependencies_fails_without_recursion(wiring):
+    """1,000 tasks each after the one before: when the first fails, every one fails ImpossibleDependency."""
+    scheduler = make_scheduler(wiring, [])
+    engine = connect(wiring, scheduler, b"e0", 0)
+    previous = submit(wiring, scheduler)
+    for _ in range(1000):
+        previous = submit(wiring, scheduler, after=after(previous))
+    answer(wiring, scheduler, engine, "ValueError")
+    errors = [error_of(client_reply(wiring)) for _ in range(1001)]
+    assert ["ValueError"] + ["ImpossibleDependency"] * 1000 == errors
+
+
+def test_retries_stay_within_the_targets(wiring):
+    """targets=[0] with retries=1 re-runs the failed task on engine 0, though engine 1 is free."""
+    scheduler = make_scheduler(wiring, [])
+    first, second = connect(wiring, scheduler, b"e0", 0), connect(wiring, scheduler, b"e1", 1)
+    msg_id = submit(wiring, scheduler, targets=[0], retries=1)
+    answer(wiring, scheduler, first, "ValueError")
+    assert not second.poll(50)
+    assert msg_id == answer(wiring, scheduler, first)
+    assert header_pb2.OK == client_reply(wiring).header.status
+
+
+def test_an_aborted_task_held_by_an_engine_is_not_rerun(wiring):
+    """After an abort reached the engine holding it, a failure of that task is final, retries or not."""
+    scheduler = make_scheduler(wiring, [])
+    first, second = connect(wiring, scheduler, b"e0", 0), connect(wiring, scheduler, b"e1", 1)
+    msg_id = submit(wiring, scheduler, retries=3)
+    request = work_pb2.ControlRequest(action=work_pb2.ControlRequest.ABORT, msg_ids=[msg_id])
+    wiring.session.send(wiring.client, wiring.session.header(MT.CONTROL_REQUEST), request)
+    wiring.pump(wiring.client_side, scheduler.from_client)
+    assert MT.CONTROL_REPLY == client_reply(wiring).header.msg_type
+    answer(wiring, scheduler, first, "ValueError")
+    assert "ValueError" == error_of(client_reply(wiring))
+    assert not second.poll(50)
+
+
+def test_a_reply_from_an_engine_given_up_on_is_dropped(wiring):
+    """Once a dead engine's task was re-run elsewhere, its late reply does not reach the client twice."""
+    scheduler = make_scheduler(wiring, [])
+    doomed = connect(wiring, scheduler, b"e0", 0)
+    msg_id = submit(wiring, scheduler, retries=1)
+    survivor = connect(wiring, scheduler, b"e1", 1)
+    scheduler.engine_unregistered(b"e0")
+    answer(wiring, scheduler, doomed)  # too late: the scheduler gave up on e0
+    assert msg_id == answer(wiring, scheduler, survivor)
+    assert msg_id == client_reply(wiring).header.parent_id
+    assert not wiring.client.poll(50)

@@ -60,7 +60,7 @@ class DirectRouter:
             return
         client_id, engine_uuid = frames[0].bytes, frames[1].bytes
         frames[0], frames[1] = frames[1], frames[0]
-        if self._send_to_engine(engine_uuid, frames) and self._on_request is not None:
+        if self.send_to_engine(engine_uuid, frames) and self._on_request is not None:
             self._on_request(client_id, engine_uuid, frames)
 
     def from_engine(self, frames: list[zmq.Frame]) -> None:
@@ -81,7 +81,7 @@ class DirectRouter:
         self.parked.pop(engine_uuid, None)
         self._departed.append(engine_uuid)
 
-    def _send_to_engine(self, engine_uuid: bytes, frames: list) -> bool:
+    def send_to_engine(self, engine_uuid: bytes, frames: list) -> bool:
         """Send, or park until the engine says hello; False when dropped for an engine that left."""
         if engine_uuid in self.parked:
             self.parked[engine_uuid].append(frames)
@@ -99,4 +99,4 @@ class DirectRouter:
     def _flush(self, engine_uuid: bytes) -> None:
         waiting = self.parked.pop(engine_uuid, [])
         for frames in waiting:
-            self._send_to_engine(engine_uuid, frames)
+            self.send_to_engine(engine_uuid, frames)

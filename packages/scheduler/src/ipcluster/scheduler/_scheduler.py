@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import zmq
 
-from ipcluster.protocol import ControllerSpec, HubPeer, Loop, Session, header_pb2, send_frames
+from ipcluster.protocol import ControllerSpec, HubPeer, Loop, Session, header_pb2
 from ipcluster.protocol import registry_pb2 as reg
 from ipcluster.protocol import work_pb2 as work
 from ipcluster.scheduler._direct import DirectRouter
@@ -126,7 +126,7 @@ class Scheduler:
         """Ask an engine, over its control queue, to abort load-balanced tasks it holds; its reply goes nowhere."""
         request = work.ControlRequest(action=work.ControlRequest.ABORT, msg_ids=msg_ids)
         frames = self.session.frames(self.session.header(MT.CONTROL_REQUEST), request)
-        send_frames(self.control.engine_side, [engine_uuid, b"task-scheduler", *frames])
+        self.control.send_to_engine(engine_uuid, [engine_uuid, b"task-scheduler", *frames])  # parks, never raises
 
     # -- task events for the hub's records
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 import zmq
 
 from ipcluster.protocol import Message, Session, header_pb2, send_frames, work_pb2
 from ipcluster.scheduler._deps import History, Verdict
+from ipcluster.scheduler._task_state import EngineSlot, Task, describe, permitted, reply_error, why_not
 from ipcluster.scheduler.policies import Policy
 
 MT = header_pb2.MsgType
@@ -28,34 +28,6 @@ MT = header_pb2.MsgType
 EventSink = Callable[[int, bytes, bytes, bytes, list], None]
 # (engine uuid, msg_ids): ask an engine to abort tasks it holds
 AbortOnEngine = Callable[[bytes, list[str]], None]
-
-
-@dataclass(slots=True, eq=False)
-class Task:
-    msg_id: str
-    client_id: bytes
-    frames: list  # from the delimiter on, forwarded untouched
-    header: bytes
-    options: header_pb2.TaskOptions | None = None
-    retries_left: int = 0
-    tried: set[bytes] = field(default_factory=set)  # engines that failed it, or could not run it
-    done: bool = False  # answered while still queued (aborted, timed out): skipped when reached
-    last_error: str = ""  # why the last engine could not run it, for the ImpossibleDependency that may follow
-
-    @property
-    def placed_freely(self) -> bool:
-        """Any engine with room will do: the common case, served in plain arrival order."""
-        options = self.options
-        return not self.tried and (options is None or not (options.targets or options.follow.msg_ids))
-
-
-@dataclass(slots=True, eq=False)
-class EngineSlot:
-    uuid: bytes
-    engine_id: int
-    outstanding: dict[str, Task] = field(default_factory=dict)
-    completed: int = 0
-    last_assigned: int = 0  # the scheduler's assignment count when this engine last got a task
 
 
 class TaskScheduler:
@@ -74,6 +46,10 @@ class TaskScheduler:
         self.queue: deque[Task] = deque()
         self.blocked: dict[str, list[Task]] = {}  # an unfinished task's msg_id -> tasks waiting for it
         self.history = History()
+        self.expiring: dict[str, Task] = {}  # tasks with a timeout, by msg_id: the timer holds no payload
+        self._released: deque[str] = deque()  # finished msg_ids whose dependents are still to be looked at
+        self._assigning = False
+        self._assign_again = False
         self.registered: dict[bytes, int] = {}
         self.connected: set[bytes] = set()
         self.slots: dict[bytes, EngineSlot] = {}
@@ -92,9 +68,11 @@ class TaskScheduler:
         if slot is None:
             return
         for task in slot.outstanding.values():
-            reason = f"engine {slot.engine_id} died while running task {task.msg_id}"
-            if not self._retry(task, slot.uuid):
-                self._fail(task, "EngineError", reason, slot)
+            if task.aborted:
+                self._fail(task, "TaskAborted", f"task {task.msg_id} was aborted, and its engine died", slot)
+            elif not self._retry(task, slot.uuid):
+                self._fail(task, "EngineError", f"engine {slot.engine_id} died while running task {task.msg_id}",
+                           slot)
         self._assign()
 
     def _activate(self, uuid: bytes) -> None:
@@ -116,14 +94,16 @@ class TaskScheduler:
             return
         header_index = len(msg.idents) + 2
         header_frame = frames[header_index].bytes
-        task = Task(msg.header.msg_id, client_id, frames[1:], header_frame)
+        reply_type = MT.EXECUTE_REPLY if msg.header.msg_type == MT.EXECUTE_REQUEST else MT.APPLY_REPLY
+        task = Task(msg.header.msg_id, client_id, frames[1:], header_frame, reply_type)
         self.history.submitted(task.msg_id)
         self.events(work_pb2.TaskEvent.SUBMITTED, header_frame, client_id, b"", frames[header_index + 1 :])
         if msg.header.HasField("task"):
             task.options = msg.header.task
             task.retries_left = task.options.retries
             if task.options.timeout > 0:
-                self.call_later(task.options.timeout, lambda: self._expire(task))
+                self.expiring[task.msg_id] = task
+                self.call_later(task.options.timeout, lambda: self._expire(task.msg_id))
         self._admit(task)
 
     def from_engine(self, frames: list[zmq.Frame]) -> None:
@@ -139,11 +119,13 @@ class TaskScheduler:
             return
         slot = self.slots.get(uuid)
         task = slot.outstanding.pop(msg.header.parent_id, None) if slot is not None else None
-        if task is not None and msg.header.status == header_pb2.ERROR and self._retry(task, uuid, msg):
+        if slot is None or task is None:  # its engine was given up on: the task was answered or re-run already
+            self.log.info("dropped a late reply", msg_id=msg.header.parent_id)
+            return
+        if msg.header.status == header_pb2.ERROR and self._retry(task, uuid, msg):
             self._assign()
             return
-        if slot is not None and task is not None:
-            slot.completed += 1
+        slot.completed += 1
         header_index = len(msg.idents) + 2
         send_frames(self.client_side, frames[1:])
         self.events(work_pb2.TaskEvent.FINISHED, frames[header_index].bytes, frames[1].bytes, uuid,
@@ -153,7 +135,7 @@ class TaskScheduler:
 
     # -- admission: dependencies
 
-    def _admit(self, task: Task) -> None:
+    def _admit(self, task: Task, assign: bool = True) -> None:
         """Queue a task whose time dependencies are met, park one that must wait, fail one that cannot run."""
         if task.done:
             return
@@ -169,22 +151,33 @@ class TaskScheduler:
                 verdict = self.history.check(dependency)
                 if verdict is Verdict.IMPOSSIBLE:
                     self._fail(task, "ImpossibleDependency", f"its {name} dependency can no longer be met: "
-                               f"{_describe(dependency)}")
+                               f"{describe(dependency)}")
                     return
                 if verdict is Verdict.WAIT:
                     waiting_on = next(m for m in dependency.msg_ids if m in self.history.unfinished)
                     self.blocked.setdefault(waiting_on, []).append(task)
                     return
         self.queue.append(task)
-        self._assign()
+        if assign:
+            self._assign()
 
     def _finished(self, msg_id: str, success: bool, engine_uuid: bytes) -> None:
+        """Record an outcome and look again at the tasks that waited for it; a task failed on the way may
+        release others in turn, so this is a work list, not a recursion (a chain may be long)."""
         self.history.finished(msg_id, success, engine_uuid)
-        for task in self.blocked.pop(msg_id, ()):
-            self._admit(task)
+        self.expiring.pop(msg_id, None)
+        self._released.append(msg_id)
+        if len(self._released) > 1:
+            return  # an outer call is working through the list
+        while self._released:
+            for task in self.blocked.pop(self._released[0], ()):
+                self._admit(task, assign=False)
+            self._released.popleft()
+        self._assign()
 
-    def _expire(self, task: Task) -> None:
-        if task.done or task.msg_id not in self.history.unfinished or self._holder(task) is not None:
+    def _expire(self, msg_id: str) -> None:
+        task = self.expiring.pop(msg_id, None)
+        if task is None or task.done or self._holder(task) is not None:
             return  # answered, or running: `timeout` bounds the wait for an engine, not the run (see time_limit)
         self._fail(task, "TaskTimeout", f"task {task.msg_id} waited longer than its timeout of "
                    f"{task.options.timeout if task.options else 0:g} s for its dependencies and an engine")
@@ -192,6 +185,21 @@ class TaskScheduler:
     # -- placement
 
     def _assign(self) -> None:
+        """Hand queued tasks to engines with room. Failing a task on the way can ask for another pass;
+        that pass runs after this one, never inside it."""
+        if self._assigning:
+            self._assign_again = True
+            return
+        self._assigning = True
+        try:
+            self._assign_again = True
+            while self._assign_again:
+                self._assign_again = False
+                self._assign_pass()
+        finally:
+            self._assigning = False
+
+    def _assign_pass(self) -> None:
         skipped: list[Task] = []
         while self.queue:
             task = self.queue.popleft()
@@ -224,18 +232,9 @@ class TaskScheduler:
 
     def _allowed(self, task: Task, slots: Sequence[EngineSlot]) -> list[EngineSlot]:
         """The registered engines the task may run on; when there are none, it fails ImpossibleDependency."""
-        options = task.options
-        allowed = [slot for slot in slots if slot.uuid not in task.tried]
-        why = f"every engine has failed it, or could not run it{': ' + task.last_error if task.last_error else ''}"
-        if options is not None and options.targets:
-            allowed = [slot for slot in allowed if slot.engine_id in options.targets]
-            why = f"no engine among its targets {list(options.targets)} is registered and untried"
-        if options is not None and options.follow.msg_ids:
-            engines = self.history.engines(options.follow)
-            allowed = [slot for slot in allowed if slot.uuid in engines]
-            why = f"the engine its follow dependency ran on is gone or excluded: {_describe(options.follow)}"
+        allowed = permitted(task, self.history, slots)
         if not allowed and self.slots:
-            self._fail(task, "ImpossibleDependency", f"task {task.msg_id} cannot run: {why}")
+            self._fail(task, "ImpossibleDependency", f"task {task.msg_id} cannot run: {why_not(task)}")
         return allowed
 
     # -- failures, retries and aborts
@@ -247,15 +246,15 @@ class TaskScheduler:
         costs no retry; after an ordinary failure another engine is preferred, but
         with none left the same one runs it again.
         """
-        ename, evalue = _error(reply) if reply is not None else ("EngineError", "its engine died")
+        ename, evalue = reply_error(reply) if reply is not None else ("EngineError", "its engine died")
         task.last_error = f"{ename}: {evalue}"
-        if ename == "TaskAborted":
+        if ename == "TaskAborted" or task.aborted:
             return False
         if ename != "UnmetDependency":
             if task.retries_left <= 0:
                 return False
             task.retries_left -= 1
-        others = [uuid for uuid in self.slots if uuid != engine_uuid and uuid not in task.tried]
+        others = [slot for slot in permitted(task, self.history, self.slots.values()) if slot.uuid != engine_uuid]
         if ename in ("UnmetDependency", "EngineError") or others:
             task.tried.add(engine_uuid)
         self.log.info("task queued again", msg_id=task.msg_id, reason=ename, retries_left=task.retries_left)
@@ -277,9 +276,11 @@ class TaskScheduler:
             if task.msg_id in msg_ids and not task.done:
                 self._fail(task, "TaskAborted", f"task {task.msg_id} was aborted before it ran")
         for slot in self.slots.values():
-            held = [msg_id for msg_id in slot.outstanding if msg_id in msg_ids]
+            held = [task for msg_id, task in slot.outstanding.items() if msg_id in msg_ids]
+            for task in held:
+                task.aborted = True
             if held:
-                self.abort_on_engine(slot.uuid, held)
+                self.abort_on_engine(slot.uuid, [task.msg_id for task in held])
         header = self.session.header(MT.CONTROL_REPLY, parent_id=msg.header.msg_id, status=header_pb2.OK)
         send_frames(self.client_side, [client_id, *self.session.frames(header, work_pb2.ControlReply())])
 
@@ -288,7 +289,7 @@ class TaskScheduler:
         task.done = True
         engine_id = slot.engine_id if slot is not None else -1
         error = work_pb2.RemoteErrorInfo(ename=ename, evalue=reason, engine_id=engine_id)
-        header = self.session.header(MT.APPLY_REPLY, parent_id=task.msg_id, engine_id=engine_id,
+        header = self.session.header(task.reply_type, parent_id=task.msg_id, engine_id=engine_id,  # type: ignore[arg-type]
                                      status=header_pb2.ERROR)
         reply = work_pb2.TaskReply(error=error, engine_id=engine_id, engine_died=ename == "EngineError")
         if slot is not None:
@@ -299,18 +300,3 @@ class TaskScheduler:
         self.events(work_pb2.TaskEvent.FINISHED, frames[2], task.client_id, engine_uuid, frames[3:])
         self.log.warning("task failed", msg_id=task.msg_id, error=ename, reason=reason)
         self._finished(task.msg_id, False, engine_uuid)
-
-
-def _error(reply: Message) -> tuple[str, str]:
-    try:
-        error = reply.content(work_pb2.TaskReply).error
-    except ValueError:
-        return "", ""
-    return error.ename, error.evalue
-
-
-def _describe(dependency: header_pb2.Dependency) -> str:
-    which = "all" if dependency.all else "any"
-    met_by = " or ".join(kind for kind, wanted in (("success", dependency.success), ("failure", dependency.failure))
-                         if wanted) or "nothing"
-    return f"{which} of {', '.join(dependency.msg_ids)}, met by {met_by}"
