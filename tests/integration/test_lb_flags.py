@@ -242,3 +242,26 @@ def test_shutdown_with_hub_stops_the_whole_cluster(make_cluster):
         client.shutdown(hub=True)
     assert 0 == cluster.process.wait(30)
     wait_until(lambda: not [p for p in processes_of(cluster.ipython_dir) if alive(p)], 30, "every process to exit")
+
+
+def test_a_bad_signal_number_is_refused_before_sending(rc):
+    """send_signal(99) fails at once with one line naming it; the engines are untouched."""
+    with pytest.raises(ValueError, match=r"send_signal\(99\): not a signal number"):
+        rc.send_signal(99)
+    assert [1] * len(rc.ids) == rc[:].apply_sync(abs, -1)
+
+
+def test_an_abort_of_a_queued_direct_task_is_answered_while_the_engine_is_busy(rc, tmp_path):
+    """A blocking abort of a direct task queued behind a running one returns at once: the engine's watch thread
+    answers it, and the queued task is answered TaskAborted without running."""
+    started, gate = tmp_path / "started", tmp_path / "go"
+    busy = rc[0].apply_async(announce_then_sleep, str(started), 0)
+    first = rc[0].apply_async(wait_for_file, str(gate), "done")
+    queued = rc[0].apply_async(abs, -1)
+    wait_until(started.exists, 30, "the engine to be busy")
+    busy.get(30)
+    rc.abort(queued, block=True)  # waits for the engine's answer, which must not wait for `first`
+    gate.touch()
+    assert "done" == first.get(30)
+    with pytest.raises(TaskAborted):
+        queued.get(30)

@@ -11,7 +11,7 @@ import asyncio
 import importlib
 import threading
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, as_completed
 from concurrent.futures import wait as wait_futures
 from datetime import UTC, datetime
@@ -232,3 +232,16 @@ class AsyncGatherResult(AsyncResult):
 
     def __iter__(self) -> Iterator[Any]:
         yield from self.get()
+
+
+def msg_ids_of(jobs: Any) -> list[str]:
+    """The msg_ids of a msg_id, an AsyncResult, a task's future, or an iterable of those (a Dependency too)."""
+    if isinstance(jobs, str):
+        return [jobs]
+    if isinstance(jobs, AsyncResult):
+        return list(jobs.msg_ids)
+    if isinstance(jobs, TaskFuture):
+        return [jobs.msg_id]
+    if isinstance(jobs, Iterable):
+        return [msg_id for job in jobs for msg_id in msg_ids_of(job)]
+    raise TypeError(f"a job is a msg_id, an AsyncResult or a task's future, not {type(jobs).__name__}: {jobs!r}")

@@ -12,7 +12,7 @@ import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ipcluster.client._asyncresult import AsyncResult
+from ipcluster.client._asyncresult import msg_ids_of
 from ipcluster.client._dependent import Dependent, Requiring
 from ipcluster.protocol import header_pb2
 
@@ -37,23 +37,6 @@ class Dependency(set):
 
     def __repr__(self) -> str:
         return f"Dependency({sorted(self)}, all={self.all}, success={self.success}, failure={self.failure})"
-
-
-def msg_ids_of(dependencies: Any) -> list[str]:
-    """The msg_ids of a msg_id, an AsyncResult, a Dependency, or an iterable of those."""
-    if isinstance(dependencies, str):
-        return [dependencies]
-    if isinstance(dependencies, AsyncResult):
-        return list(dependencies.msg_ids)
-    ids: list[str] = []
-    for item in dependencies:
-        if isinstance(item, str):
-            ids.append(item)
-        elif isinstance(item, AsyncResult | Dependency):
-            ids += msg_ids_of(item)
-        else:
-            raise TypeError(f"a dependency is a msg_id, an AsyncResult or a Dependency, not {item!r}")
-    return ids
 
 
 def as_dependency(value: Any) -> header_pb2.Dependency | None:

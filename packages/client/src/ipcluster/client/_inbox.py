@@ -114,7 +114,12 @@ class Inbox:
             self._resolve_task(msg)
         elif msg_type == MT.CONTROL_REPLY:
             future = self._take(msg.header.parent_id)
-            if future is not None:
+            if future is None:
+                return
+            if msg.header.status == header_pb2.ERROR:
+                error = msg.content(work.ControlReply).error
+                fail(future, error_from_reply(error.ename, error.evalue, error.traceback, error.engine_id))
+            else:
                 future.set_result(None)
         elif msg_type == MT.ENGINE_EVENT:
             self._engine_event(msg.content(reg.EngineEvent))

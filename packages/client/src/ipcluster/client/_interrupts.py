@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import signal
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ipcluster.client._asyncresult import AsyncResult, TaskFuture
+from ipcluster.client._asyncresult import AsyncResult, TaskFuture, msg_ids_of
 from ipcluster.protocol import header_pb2
 from ipcluster.protocol import work_pb2 as work
 
@@ -24,19 +23,6 @@ if TYPE_CHECKING:
     from ipcluster.protocol import Session
 
 MT = header_pb2.MsgType
-
-
-def msg_ids_in(jobs: Any) -> list[str]:
-    """msg_ids of a msg_id, an AsyncResult, a future, or an iterable of those."""
-    if isinstance(jobs, str):
-        return [jobs]
-    if isinstance(jobs, AsyncResult):
-        return list(jobs.msg_ids)
-    if isinstance(jobs, TaskFuture):
-        return [jobs.msg_id]
-    if isinstance(jobs, Iterable):
-        return [msg_id for job in jobs for msg_id in msg_ids_in(job)]
-    raise TypeError(f"a job is a msg_id, an AsyncResult or a future, not {jobs!r}")
 
 
 class Interrupts:
@@ -57,7 +43,7 @@ class Interrupts:
         """
         wanted = None if targets is None else set(self.resolve_targets(targets))
         pending = dict(self._inbox.pending)  # a snapshot: the I/O thread removes answered ones
-        ids = list(pending) if jobs is None else msg_ids_in(jobs)
+        ids = list(pending) if jobs is None else msg_ids_of(jobs)
         balanced: list[str] = []
         direct: defaultdict[int, list[str]] = defaultdict(list)
         for msg_id in ids:
@@ -86,6 +72,10 @@ class Interrupts:
         """Send a signal to the target engines. SIGINT interrupts the running task with KeyboardInterrupt
         and the engine carries on, as in ipyparallel; other signals reach the engine process as they are
         (SIGTERM stops it)."""
+        try:
+            signum = signal.Signals(signum)
+        except ValueError:
+            raise ValueError(f"send_signal({signum!r}): not a signal number (e.g. signal.SIGINT)") from None
         if signum == signal.SIGINT:
             request = work.ControlRequest(action=work.ControlRequest.INTERRUPT)
         else:

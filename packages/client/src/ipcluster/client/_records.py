@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ipcluster.client._asyncresult import AsyncResult, TaskFuture, moment
+from ipcluster.client._asyncresult import AsyncResult, TaskFuture, moment, msg_ids_of
 from ipcluster.client._errors import HubError
 from ipcluster.protocol import header_pb2, parse
 from ipcluster.protocol import records_pb2 as rec
@@ -36,21 +36,6 @@ REQUESTS: dict[str, tuple[Any, type]] = {
 Jobs = str | AsyncResult | Sequence[str | AsyncResult]
 RECORD_GRACE = 2.0  # seconds a msg_id unknown to the hub is asked for again
 RECORD_POLL = 0.02
-
-
-def msg_ids_of(jobs: Jobs) -> list[str]:
-    """msg_ids from a msg_id, an AsyncResult, or a list of either."""
-    if isinstance(jobs, str | AsyncResult):
-        jobs = [jobs]
-    ids: list[str] = []
-    for job in jobs:
-        if isinstance(job, AsyncResult):
-            ids += job.msg_ids
-        elif isinstance(job, str):
-            ids.append(job)
-        else:
-            raise TypeError(f"a job is a msg_id or an AsyncResult, not {type(job).__name__}: {job!r}")
-    return ids
 
 
 def header_dict(data: bytes) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """What an `AsyncResult` tells besides its value: metadata, timings, output, progress.
 
-Times are seconds since the epoch (floats), as the engines report them.
+Times are UTC datetimes, as in ipyparallel; durations are seconds.
 """
 
 from __future__ import annotations

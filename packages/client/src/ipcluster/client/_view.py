@@ -164,7 +164,7 @@ class View(ABC):
 
     def _partition_targets(self) -> list[int | None]:
         """Where each block of a parallel function goes: here one block per engine, to whichever has room."""
-        return [None] * len(self.client.resolve_targets("all"))
+        return [None] * len(self.client.resolve_targets("all" if self.targets is None else self.targets))
 
     def _apply_each(self, function: Callable, calls: Sequence[tuple[tuple, dict]],
                     engine_ids: Sequence[int | None]) -> list[TaskFuture]:

@@ -11,8 +11,10 @@ answers every request as usual.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from collections import deque
+from collections.abc import Callable
 
 import zmq
 
@@ -46,33 +48,39 @@ class AbortedTasks:
         return msg_id in self._ids
 
 
-def act_on_running_task(msg: Message, signals: StopSignals, aborted: AbortedTasks) -> bool:
-    """Do what a control request asks of the running task; True when it was a signal, now sent."""
-    try:
-        request = msg.content(work.ControlRequest)
-    except ValueError:
-        return False
+# requests the watch thread answers itself; the others (clear, shutdown) wait for the task to end
+ANSWERED_AT_ONCE = (work.ControlRequest.ABORT, work.ControlRequest.INTERRUPT, work.ControlRequest.SIGNAL)
+Answer = Callable[[Message, "str | None"], None]
+
+
+def act_on_running_task(request: work.ControlRequest, signals: StopSignals, aborted: AbortedTasks) -> str | None:
+    """Do what an ABORT, INTERRUPT or SIGNAL request asks; returns what went wrong, or None."""
+    task = signals.task  # read once: the task may end meanwhile
     if request.action == work.ControlRequest.ABORT:
         aborted.add(list(request.msg_ids))
-        if signals.task in request.msg_ids:
-            signals.interrupt_task(signals.task, TaskAborted("aborted by a client while it ran"))
-    elif request.action == work.ControlRequest.INTERRUPT and signals.task:
-        signals.interrupt_task(signals.task, KeyboardInterrupt("interrupted by a client"))
+        if task in request.msg_ids:
+            signals.interrupt_task(task, TaskAborted("aborted by a client while it ran"))
+    elif request.action == work.ControlRequest.INTERRUPT:
+        signals.interrupt_task(task, KeyboardInterrupt("interrupted by a client"))
     elif request.action == work.ControlRequest.SIGNAL:
-        os.kill(os.getpid(), request.signum)
-        return True
-    return False
+        try:
+            os.kill(os.getpid(), signal.Signals(request.signum))
+        except (ValueError, OSError) as exc:
+            return f"cannot send signal {request.signum} to the engine: {exc}"
+    return None
 
 
 class ControlWatch:
-    def __init__(self, socket: zmq.Socket, session: Session, signals: StopSignals, aborted: AbortedTasks):
+    def __init__(self, socket: zmq.Socket, session: Session, signals: StopSignals, aborted: AbortedTasks,
+                 answer: Answer, log):
         self.socket = socket
         self.session = session
         self.signals = signals
         self.aborted = aborted
+        self.answer = answer
+        self.log = log
         self.lock = threading.Lock()
-        # (request, whether its signal was already sent) for the main thread to answer
-        self.handed_over: deque[tuple[Message, bool]] = deque()
+        self.handed_over: deque[Message] = deque()  # requests for the main thread, once the task has ended
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="control-watch", daemon=True)
 
@@ -94,7 +102,10 @@ class ControlWatch:
         while not self._stopped.wait(GRACE):
             task = self.signals.task
             if task and task == previous:  # the same task for a whole GRACE: a long one
-                self._watch(task)
+                try:
+                    self._watch(task)
+                except Exception:  # this thread must outlive any one request
+                    self.log.exception("control watch failed; it carries on")
             previous = task
 
     def _watch(self, task: str) -> None:
@@ -106,8 +117,10 @@ class ControlWatch:
     def _read(self, frames: list[zmq.Frame]) -> None:
         try:
             msg = self.session.unpack(frames)
+            request = msg.content(work.ControlRequest) if msg.header.msg_type == MT.CONTROL_REQUEST else None
         except ValueError:
             return  # the main thread would drop it too
-        signalled = msg.header.msg_type == MT.CONTROL_REQUEST and act_on_running_task(msg, self.signals,
-                                                                                        self.aborted)
-        self.handed_over.append((msg, signalled))
+        if request is not None and request.action in ANSWERED_AT_ONCE:
+            self.answer(msg, act_on_running_task(request, self.signals, self.aborted))
+        else:
+            self.handed_over.append(msg)

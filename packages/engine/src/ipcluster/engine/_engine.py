@@ -74,7 +74,8 @@ class Engine:
         self.ping_watch.subscribe(b"")
         self.heart = self._start_heart()
         self.aborted = AbortedTasks()
-        self.control_watch = ControlWatch(self.control, self.session, self.signals, self.aborted)
+        self.control_watch = ControlWatch(self.control, self.session, self.signals, self.aborted,
+                                          lambda msg, error: self._answer_control(self.control, msg, error), log)
         self.stdout = OutStream("stdout", self._publish_stream, self._iopub_lock)
         self.stderr = OutStream("stderr", self._publish_stream, self._iopub_lock)
 
@@ -266,26 +267,33 @@ class Engine:
         header = self.session.header(reply_type, parent_id=msg.header.msg_id, engine_id=self.engine_id, status=status)
         self.session.send(socket, header, reply, result, idents=msg.idents)
         self._current_parent = ""
-        while self.control_watch.handed_over:  # what the watch thread read while the task ran
-            control, signalled = self.control_watch.handed_over.popleft()
-            self._control(self.control, control, signalled)
+        while self.control_watch.handed_over:  # what the watch thread read while the task ran, and left to us
+            self._dispatch(self.control, self.control_watch.handed_over.popleft())
 
-    def _control(self, socket: zmq.Socket, msg: Message, signalled: bool = False) -> None:
+    def _control(self, socket: zmq.Socket, msg: Message) -> None:
         try:
-            action = msg.content(work.ControlRequest).action
+            request = msg.content(work.ControlRequest)
         except ValueError as exc:
             self.log.warning("dropped control request", reason=str(exc))
             return
+        action, error = request.action, None
         if action == work.ControlRequest.CLEAR:
             self.kernel.clear()
-        elif not signalled:  # abort, interrupt, signal: what the watch thread has not done already
-            act_on_running_task(msg, self.signals, self.aborted)
-        header = self.session.header(MT.CONTROL_REPLY, parent_id=msg.header.msg_id, engine_id=self.engine_id,
-                                     status=header_pb2.OK)
-        self.session.send(socket, header, work.ControlReply(), idents=msg.idents)
+        elif action != work.ControlRequest.SHUTDOWN:
+            error = act_on_running_task(request, self.signals, self.aborted)
+        self._answer_control(socket, msg, error)
         if action == work.ControlRequest.SHUTDOWN:
             self.log.info("shutting down on request")
             self.loop.stop()
+
+    def _answer_control(self, socket: zmq.Socket, msg: Message, error: str | None) -> None:
+        """Reply to a control request (from the watch thread too, which then holds the socket)."""
+        reply = work.ControlReply()
+        if error is not None:
+            reply.error.CopyFrom(work.RemoteErrorInfo(ename="ControlError", evalue=error, engine_id=self.engine_id))
+        header = self.session.header(MT.CONTROL_REPLY, parent_id=msg.header.msg_id, engine_id=self.engine_id,
+                                     status=header_pb2.ERROR if error is not None else header_pb2.OK)
+        self.session.send(socket, header, reply, idents=msg.idents)
 
     def _publish_stream(self, name: str, text: str) -> None:
         """Called with the iopub lock held (see OutStream); a stop signal must not cut the message in half."""

@@ -66,7 +66,7 @@ class StopSignals:
 
     def __enter__(self) -> None:
         self._in_user_code = True
-        if self.received is not None:  # arrived while the task was being unpacked
+        if self.received is not None or self._pending is not None:  # arrived while the task was being unpacked
             self._interrupt()
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
@@ -76,6 +76,7 @@ class StopSignals:
     @contextlib.contextmanager
     def running(self, msg_id: str, time_limit: float = 0.0) -> Iterator[None]:
         """Run a task's user code: interruptible by stop signals, by its time limit, and by `interrupt_task`."""
+        self._pending = None  # whatever was meant for an earlier task
         self.task, self._time_limit = msg_id, time_limit
         if time_limit > 0:
             signal.setitimer(signal.ITIMER_REAL, time_limit)
@@ -86,10 +87,11 @@ class StopSignals:
             if time_limit > 0:
                 signal.setitimer(signal.ITIMER_REAL, 0)
             self.task = ""
+            self._pending = None
 
     def interrupt_task(self, msg_id: str, error: BaseException) -> None:
         """From any thread: raise `error` in task `msg_id` if it is the one running; otherwise nothing happens."""
-        if self.task != msg_id:
+        if not msg_id or self.task != msg_id:
             return
         self._pending = (msg_id, error)
         signal.pthread_kill(self._main.ident or 0, signal.SIGALRM)
@@ -115,7 +117,8 @@ class StopSignals:
             self._interrupt()
 
     def _on_alarm(self, signum: int, frame: FrameType | None) -> None:
-        if self._pending is None and self.task and self._time_limit > 0:
+        stale = self._pending is not None and self._pending[0] != self.task
+        if (self._pending is None or stale) and self.task and self._time_limit > 0:
             self._pending = (self.task, TaskTimeout(f"the task ran longer than its time limit of "
                                                     f"{self._time_limit:g} s"))
         if self._in_user_code and not self._deferring:
