@@ -36,6 +36,9 @@ class LoadBalancedView(View):
         return "<LoadBalancedView>" if self.targets is None else f"<LoadBalancedView targets={self.targets}>"
 
     def _task_options(self) -> header_pb2.TaskOptions | None:
+        if not (self.retries or self.timeout or self.time_limit or self.after or self.follow
+                or self.targets not in (None, "all")):
+            return None  # the common case, once per task: no message to build
         targets = [] if self.targets in (None, "all") else self.client.resolve_targets(self.targets)
         options = header_pb2.TaskOptions(retries=self.retries, timeout=self.timeout or 0.0, targets=targets,
                                          time_limit=self.time_limit or 0.0)

@@ -24,6 +24,10 @@ from ipcluster.scheduler._task_state import EngineSlot, Task, describe, permitte
 from ipcluster.scheduler.policies import Policy
 
 MT = header_pb2.MsgType
+# looked up once: protobuf enum attributes cost a dictionary walk at every use
+SUBMITTED, ASSIGNED, FINISHED = work_pb2.TaskEvent.SUBMITTED, work_pb2.TaskEvent.ASSIGNED, work_pb2.TaskEvent.FINISHED
+EXECUTE_REQUEST, EXECUTE_REPLY, APPLY_REPLY, CONTROL_REQUEST = (MT.EXECUTE_REQUEST, MT.EXECUTE_REPLY, MT.APPLY_REPLY,
+                                                                MT.CONTROL_REQUEST)
 # (kind, request or reply header frame, client id, engine uuid, payload: content and buffer frames)
 EventSink = Callable[[int, bytes, bytes, bytes, list], None]
 # (engine uuid, msg_ids): ask an engine to abort tasks it holds
@@ -89,15 +93,15 @@ class TaskScheduler:
         except ValueError as exc:
             self.log.warning("dropped task", reason=str(exc))
             return
-        if msg.header.msg_type == MT.CONTROL_REQUEST:
+        if msg.header.msg_type == CONTROL_REQUEST:
             self._abort_request(client_id, msg)
             return
         header_index = len(msg.idents) + 2
         header_frame = frames[header_index].bytes
-        reply_type = MT.EXECUTE_REPLY if msg.header.msg_type == MT.EXECUTE_REQUEST else MT.APPLY_REPLY
+        reply_type = EXECUTE_REPLY if msg.header.msg_type == EXECUTE_REQUEST else APPLY_REPLY
         task = Task(msg.header.msg_id, client_id, frames[1:], header_frame, reply_type)
         self.history.submitted(task.msg_id)
-        self.events(work_pb2.TaskEvent.SUBMITTED, header_frame, client_id, b"", frames[header_index + 1 :])
+        self.events(SUBMITTED, header_frame, client_id, b"", frames[header_index + 1 :])
         if msg.header.HasField("task"):
             task.options = msg.header.task
             task.retries_left = task.options.retries
@@ -128,10 +132,9 @@ class TaskScheduler:
         slot.completed += 1
         header_index = len(msg.idents) + 2
         send_frames(self.client_side, frames[1:])
-        self.events(work_pb2.TaskEvent.FINISHED, frames[header_index].bytes, frames[1].bytes, uuid,
+        self.events(FINISHED, frames[header_index].bytes, frames[1].bytes, uuid,
                     frames[header_index + 1 :])
-        self._finished(msg.header.parent_id, msg.header.status == header_pb2.OK, uuid)
-        self._assign()
+        self._finished(msg.header.parent_id, msg.header.status == header_pb2.OK, uuid)  # assigns the next tasks
 
     # -- admission: dependencies
 
@@ -217,7 +220,7 @@ class TaskScheduler:
             self._assignments += 1
             slot.last_assigned = self._assignments
             send_frames(self.engine_side, [slot.uuid, task.client_id, *task.frames])
-            self.events(work_pb2.TaskEvent.ASSIGNED, task.header, task.client_id, slot.uuid, [])
+            self.events(ASSIGNED, task.header, task.client_id, slot.uuid, [])
         self.queue.extendleft(reversed(skipped))
 
     def _place(self, task: Task) -> EngineSlot | None:
@@ -297,6 +300,6 @@ class TaskScheduler:
         frames = self.session.frames(header, reply)
         send_frames(self.client_side, [task.client_id, *frames])
         engine_uuid = slot.uuid if slot is not None else b""
-        self.events(work_pb2.TaskEvent.FINISHED, frames[2], task.client_id, engine_uuid, frames[3:])
+        self.events(FINISHED, frames[2], task.client_id, engine_uuid, frames[3:])
         self.log.warning("task failed", msg_id=task.msg_id, error=ename, reason=reason)
         self._finished(task.msg_id, False, engine_uuid)
