@@ -139,8 +139,11 @@ class IPClusterEngines(BaseParallelApplication):
             self.slog.warning("an engine exited", pid=process.pid, returncode=process.returncode)
 
     def _engine_args(self) -> list[str]:
+        """Our defaults for the engines, each dropped when engine_args sets it (traitlets refuses a value twice)."""
+        given = {arg.lstrip("-").split("=", 1)[0].rsplit(".", 1)[-1].replace("_", "-") for arg in self.engine_args}
         # the controller starts beside these engines: give its hub longer than a lone ipengine's 5 s
-        return [f"--log-level={self.log_level_name}", f"--timeout={LAUNCHED_ENGINE_TIMEOUT}", *self.engine_args]
+        defaults = {"log-level": self.log_level_name, "timeout": LAUNCHED_ENGINE_TIMEOUT}
+        return [*(f"--{name}={value}" for name, value in defaults.items() if name not in given), *self.engine_args]
 
     def _daemonize(self) -> int:
         """Re-run this command without --daemonize in a new session, and return once it is up."""
