@@ -21,6 +21,8 @@ TEST_TOOLS = ["pytest>=8", "pytest-timeout>=2.3", "numpy>=1.26", "psutil>=5.9", 
 # The record stores' client libraries, and nx-27017: a MongoDB wire-protocol server the tests start
 # (no MongoDB installs here). redis-server itself comes from tools/setup-system.
 STORE_TOOLS = ["redis>=5", "pymongo>=4.6", "nx-27017>=0.8"]
+# MPI engines: mpi4py and MPICH as wheels (seconds to install; never build mpi4py from source)
+MPI_TOOLS = ["mpi4py>=4", "mpich>=4"]
 # IPython: the client's optional %px magics (its `magics` extra) run in a real shell in the tests
 MAGICS_TOOLS = ["ipython>=8"]
 # what a package's own tests need beyond TEST_TOOLS
@@ -79,7 +81,7 @@ def unit(session: nox.Session, package: str) -> None:
 def integration(session: nox.Session) -> None:
     """Real clusters: real processes over real sockets."""
     install_packages(session, *PACKAGES)
-    session.install(*TEST_TOOLS, *STORE_TOOLS, *MAGICS_TOOLS)
+    session.install(*TEST_TOOLS, *STORE_TOOLS, *MPI_TOOLS, *MAGICS_TOOLS)
     # `tools/nox -s integration -- tests/integration/test_x.py` runs that file alone; options alone apply to all
     paths = [arg for arg in session.posargs if not arg.startswith("-")]
     session.run("pytest", *([] if paths else ["tests/integration"]), *session.posargs)

@@ -72,7 +72,8 @@ def run(args: Sequence[str], env: dict[str, str], timeout: float = 60, **kwargs)
 class Cluster:
     """`ipcluster start` in the foreground of its own session, in a private IPYTHONDIR."""
 
-    def __init__(self, ipython_dir: Path, n: int, controller_args: Sequence[str] = ()):
+    def __init__(self, ipython_dir: Path, n: int, controller_args: Sequence[str] = (),
+                 cluster_args: Sequence[str] = ()):
         self.ipython_dir = ipython_dir
         self.n = n
         self.env = {**os.environ, "IPYTHONDIR": str(ipython_dir)}
@@ -80,7 +81,8 @@ class Cluster:
         ipython_dir.parent.mkdir(parents=True, exist_ok=True)
         with open(self.output, "wb") as sink:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ipcluster.launchers.cluster", "start", f"-n={n}", "--", *controller_args],
+                [sys.executable, "-m", "ipcluster.launchers.cluster", "start", f"-n={n}", *cluster_args, "--",
+                 *controller_args],
                 env=self.env, start_new_session=True, stdout=sink, stderr=subprocess.STDOUT,
             )
         self.profile = ipython_dir / "profile_default"

@@ -37,8 +37,8 @@ def no_leftovers(ipython_dir: Path) -> Iterator[None]:
 def make_cluster(ipython_dir: Path) -> Iterator:
     clusters: list[Cluster] = []
 
-    def make(n: int = 2, controller_args: Sequence[str] = ("--ping=200",)) -> Cluster:
-        cluster = Cluster(ipython_dir, n, controller_args)
+    def make(n: int = 2, controller_args: Sequence[str] = ("--ping=200",), cluster_args: Sequence[str] = ()) -> Cluster:
+        cluster = Cluster(ipython_dir, n, controller_args, cluster_args)
         clusters.append(cluster)
         return cluster
 

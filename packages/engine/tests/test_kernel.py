@@ -162,3 +162,12 @@ def test_outstream_captures_and_publishes_in_chunks():
     assert "hello " + "x" * PUBLISH_THRESHOLD + "tail" == stream.take()
     assert ("stdout", "tail") == published[-1]
     assert "" == stream.take()
+
+
+def test_mpi_is_initialised_only_when_asked_and_only_through_a_known_binding():
+    """c.MPI.use='' initialises nothing; an unknown binding is a clear error naming the known ones."""
+    from ipcluster.engine._mpi import MPIError, init_mpi
+
+    assert init_mpi("") is None
+    with pytest.raises(MPIError, match="can initialise mpi4py"):
+        init_mpi("boost")

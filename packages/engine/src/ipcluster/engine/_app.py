@@ -10,6 +10,7 @@ from typing import ClassVar
 from traitlets import Float, Integer, Unicode
 
 from ipcluster.engine._engine import Engine, RegistrationError
+from ipcluster.engine._mpi import MPI, MPIError, init_mpi
 from ipcluster.engine._signals import EngineStopped
 from ipcluster.protocol import ENGINE_FILE, NO_ENGINE, ConnectionFileError, read_connection_file
 from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, UsageError, run_app
@@ -40,13 +41,19 @@ class IPEngineApp(BaseParallelApplication):
         "s": "IPEngineApp.startup_script",
         "id": "IPEngineApp.id",
     }
-    flags = COMMON_FLAGS
+    flags = {**COMMON_FLAGS, "mpi": ({"MPI": {"use": "mpi4py"}}, "initialise MPI with mpi4py (c.MPI.use)")}
+    classes = [MPI]
 
     def run(self) -> int:
         info = self._connection_info()
         startup = self._startup_code()  # read before registering: a missing script is a usage error
+        try:
+            rank = init_mpi(MPI(config=self.config).use)
+        except MPIError as exc:
+            raise UsageError(str(exc)) from None
+        requested = self.id if self.id != NO_ENGINE or rank is None else rank  # under mpiexec: id = rank
         engine = Engine(info, self.slog, timeout=self.timeout, max_heartbeat_misses=self.max_heartbeat_misses,
-                        requested_id=self.id)
+                        requested_id=requested)
         engine.handle_signals()  # before registering: a SIGTERM once visible must be a clean stop
         try:
             try:

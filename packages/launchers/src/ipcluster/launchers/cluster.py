@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from traitlets import Bool, Float, Integer, List, Unicode
 
+from ipcluster.launchers._names import UnknownLauncher, engine_set_class
 from ipcluster.launchers._pidfile import (
     is_running,
     pid_alive,
@@ -30,9 +31,10 @@ from ipcluster.launchers._pidfile import (
 )
 from ipcluster.launchers._supervise import Supervisor
 from ipcluster.launchers._watch import EngineWatch
-from ipcluster.launchers.local import LocalControllerLauncher, LocalEngineSetLauncher
+from ipcluster.launchers.local import EngineSet, LocalControllerLauncher, LocalEngineSetLauncher
+from ipcluster.launchers.mpi import MPIEngineSetLauncher, MPILauncher
 from ipcluster.protocol import ENGINE_FILE
-from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, run_app
+from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, UsageError, run_app
 
 ALREADY_RUNNING, ALREADY_STOPPED, NO_CLUSTER = 10, 11, 12
 LAUNCHED_ENGINE_TIMEOUT = 30
@@ -44,18 +46,21 @@ class IPClusterEngines(BaseParallelApplication):
     name = "ipcluster"
     description = "Start engines for a running controller."
     config_file_stem = "ipcluster"
-    aliases_of_classes: ClassVar[dict[str, str]] = {"Cluster": "IPClusterEngines"}
+    aliases_of_classes: ClassVar[dict[str, str]] = {"Cluster": "IPClusterEngines",
+                                                     "MPIEngineSetLauncher": "MPILauncher"}
     pid_name: ClassVar[str] = "ipcluster-engines"
     subcommand: ClassVar[str] = "engines"
 
     n = Integer(os.cpu_count() or 2, help="how many engines to start").tag(config=True)
+    engine_launcher_class = Unicode("Local", help="how engines are started: Local or MPI (a full name, class name "
+                                    "or prefix, as --engines=NAME)").tag(config=True)
     log_to_file = Bool(True, help="log into the profile's log/ folder (and to a terminal, if there is one)").tag(
         config=True)
     daemonize = Bool(False, help="start in the background and return").tag(config=True)
     engine_args = List(Unicode(), help="extra arguments for each ipengine").tag(config=True)
     stop_timeout = Float(10.0, help="seconds to wait for a process to stop before killing it").tag(config=True)
 
-    aliases = {**COMMON_ALIASES, "n": "IPClusterEngines.n"}
+    aliases = {**COMMON_ALIASES, "n": "IPClusterEngines.n", "engines": "IPClusterEngines.engine_launcher_class"}
     flags = {**COMMON_FLAGS, "daemonize": ({"IPClusterEngines": {"daemonize": True}}, "run in the background")}
 
     @property
@@ -63,6 +68,10 @@ class IPClusterEngines(BaseParallelApplication):
         return self.profile_path.pid / f"{self.pid_name}.pid"
 
     def run(self) -> int:
+        try:
+            engine_set_class(self.engine_launcher_class)  # a wrong name fails before anything starts
+        except UnknownLauncher as exc:
+            raise UsageError(str(exc)) from None
         existing = read_pid_file(self.pid_file)
         if existing and is_running(existing):
             print(f"ipcluster: already running for profile {self.profile_path.name!r} (pid {existing['pid']}); "
@@ -84,8 +93,8 @@ class IPClusterEngines(BaseParallelApplication):
         engines = self._start_engines()
         if self._wait_registered(supervisor, engines):
             # "running" only now: a daemonizing parent reports success on it
-            write_pid_file(self.pid_file, state="running", engines=len(engines.processes))
-            self.slog.info("engines registered", n=len(engines.processes))
+            write_pid_file(self.pid_file, state="running", engines=engines.n)
+            self.slog.info("engines registered", n=engines.n)
             while not supervisor.stopping and engines.running:
                 self._reap(engines)
                 supervisor.wait()
@@ -95,15 +104,14 @@ class IPClusterEngines(BaseParallelApplication):
         self._reap(engines)  # the last engines may have exited after the final reap above
         return self._report_exits()
 
-    def _wait_registered(self, supervisor: Supervisor, engines: LocalEngineSetLauncher) -> bool:
+    def _wait_registered(self, supervisor: Supervisor, engines: EngineSet) -> bool:
         """Wait until the hub lists every engine still running; False when a stop or the last exit came first."""
         with closing(EngineWatch(self._engine_file())) as watch:
             while not supervisor.stopping:
                 self._reap(engines)
-                running = {process.pid for process in engines.running}
-                if not running:
+                if not engines.running:
                     return False
-                if running <= watch.registered():
+                if engines.ready(watch.registered()):
                     return True
                 supervisor.wait(REGISTRATION_CHECK)
         return False
@@ -126,14 +134,25 @@ class IPClusterEngines(BaseParallelApplication):
                 return Path(value).expanduser()
         return self.profile_path.security / ENGINE_FILE
 
-    def _start_engines(self) -> LocalEngineSetLauncher:
-        engines = LocalEngineSetLauncher(self.profile_path.path, self.n, self._engine_args())
+    def _start_engines(self) -> EngineSet:
+        try:
+            launcher = engine_set_class(self.engine_launcher_class)
+        except UnknownLauncher as exc:
+            raise UsageError(str(exc)) from None
+        if launcher is MPIEngineSetLauncher:
+            try:
+                engines: EngineSet = MPIEngineSetLauncher(self.profile_path.path, self.n, self._engine_args(),
+                                                          MPILauncher(config=self.config))
+            except FileNotFoundError as exc:
+                raise UsageError(str(exc)) from None
+        else:
+            engines = LocalEngineSetLauncher(self.profile_path.path, self.n, self._engine_args())
         engines.start()
         self._exit_codes: list[int] = []
         self.slog.info("engines started", n=self.n, profile=self.profile_path.name)
         return engines
 
-    def _reap(self, engines: LocalEngineSetLauncher) -> None:
+    def _reap(self, engines: EngineSet) -> None:
         for process in engines.reap():
             self._exit_codes.append(process.returncode if process.returncode is not None else 0)
             self.slog.warning("an engine exited", pid=process.pid, returncode=process.returncode)
@@ -196,7 +215,7 @@ class IPClusterStart(IPClusterEngines):
         if self.delay:
             supervisor.wait(self.delay)
         engines = self._start_engines()
-        write_pid_file(self.pid_file, state="running", engines=len(engines.processes))
+        write_pid_file(self.pid_file, state="running", engines=engines.n)
         code = 0
         while not supervisor.stopping:
             if not controller.running:

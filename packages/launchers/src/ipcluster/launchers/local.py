@@ -28,16 +28,12 @@ class LocalControllerLauncher:
         self.process.stop(timeout)
 
 
-class LocalEngineSetLauncher:
-    """Runs `n` ``ipengine`` processes for a profile."""
+class EngineSet:
+    """The processes that run a set of engines, started and stopped together."""
 
-    def __init__(self, profile_dir: Path, n: int, engine_args: Sequence[str] = ()):
-        self.processes = [
-            LocalProcess(python_command(
-                "ipcluster.engine", f"--profile-dir={profile_dir}", "--die-with-parent", "--log-to-file", *engine_args
-            ))
-            for _ in range(n)
-        ]
+    def __init__(self, processes: list[LocalProcess], n: int):
+        self.processes = processes
+        self.n = n  # engines, which may be more than processes (mpiexec runs them all)
 
     def start(self) -> None:
         for process in self.processes:
@@ -47,8 +43,12 @@ class LocalEngineSetLauncher:
     def running(self) -> list[LocalProcess]:
         return [process for process in self.processes if process.running]
 
+    def ready(self, registered_pids: set[int]) -> bool:
+        """Every engine still running is registered with the hub (engines are these processes)."""
+        return {process.pid for process in self.running} <= registered_pids
+
     def reap(self) -> list[LocalProcess]:
-        """Collect engines that exited since the last call (no zombies left behind)."""
+        """Collect processes that exited since the last call (no zombies left behind)."""
         exited = [process for process in self.processes if not process.running]
         self.processes = [process for process in self.processes if process not in exited]
         return exited
@@ -56,3 +56,15 @@ class LocalEngineSetLauncher:
     def stop(self, timeout: float = 5.0) -> None:
         """SIGTERM to all at once, then SIGKILL to whatever is left when `timeout` runs out."""
         stop_all(self.processes, timeout)
+
+
+class LocalEngineSetLauncher(EngineSet):
+    """Runs `n` ``ipengine`` processes for a profile."""
+
+    def __init__(self, profile_dir: Path, n: int, engine_args: Sequence[str] = ()):
+        super().__init__([
+            LocalProcess(python_command(
+                "ipcluster.engine", f"--profile-dir={profile_dir}", "--die-with-parent", "--log-to-file", *engine_args
+            ))
+            for _ in range(n)
+        ], n)
