@@ -3,6 +3,9 @@
     ipcluster start -n 4 [--profile=P] [--daemonize]
     ipcluster engines -n 2      # more engines for a running controller
     ipcluster stop [--profile=P]    # stops both
+    ipcluster profile create [--profile=P] [--reset]    # a profile with every setting written out
+    ipcluster profile list    # the profiles in IPYTHONDIR and the current folder
+    ipcluster list [--output=json]    # the running clusters of every profile
 
 Exit codes as ipyparallel's: 10 already running, 11 already stopped, 12 no cluster.
 """
@@ -30,7 +33,9 @@ from ipcluster.launchers._pidfile import (
 )
 from ipcluster.launchers._supervise import Supervisor
 from ipcluster.launchers._watch import EngineWatch
+from ipcluster.launchers.listing import IPClusterList
 from ipcluster.launchers.local import LocalControllerLauncher, LocalEngineSetLauncher
+from ipcluster.launchers.profiles import ProfileApp
 from ipcluster.protocol import ENGINE_FILE
 from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, run_app
 
@@ -280,6 +285,8 @@ SUBCOMMANDS: dict[str, type[BaseParallelApplication]] = {
     "start": IPClusterStart,
     "engines": IPClusterEngines,
     "stop": IPClusterStop,
+    "profile": ProfileApp,
+    "list": IPClusterList,
 }
 
 
