@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from clusters import run
 from ipcluster.client import Client
 
 CLUSTER = "ipcluster.launchers.cluster"
+README = Path(__file__).parents[2] / "README.md"
 
 
 @pytest.fixture
@@ -98,3 +101,15 @@ def test_unknown_profile_command_is_one_line(env):
     done = run([CLUSTER, "profile", "delete"], env)
     assert (1, ["ipcluster: unknown profile command 'delete': use one of create, list "
                 "(e.g. `ipcluster profile create --profile=mpi`)"]) == (done.returncode, done.stderr.splitlines())
+
+
+def test_the_readme_profiles_example_runs(env, ipython_dir):
+    """The README's Profiles block runs as written, and its `ipcluster list` shows the mpi cluster."""
+    section = README.read_text().split("\n## Profiles\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
+    path = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # the installed `ipcluster` command
+    done = subprocess.run(["bash", "-euc", block], env={**env, "PATH": path}, capture_output=True, text=True,
+                          timeout=120)
+    assert 0 == done.returncode, done.stderr
+    assert re.search(r"^mpi +running +2 +\d+$", done.stdout, flags=re.MULTILINE), done.stdout
+    assert (ipython_dir / "profile_mpi/ipengine_config.py").exists()
