@@ -39,7 +39,7 @@ def test_create_makes_the_folders_and_the_three_files(ipython_dir, capsys):
     assert [f"ipcluster: wrote {profile / name}" for name in FILES] == out_lines(capsys)
 
 
-def test_every_setting_of_every_reader_is_written_once(ipython_dir):
+def test_every_setting_of_every_reader_is_written_once():
     """Each file names each config trait of the classes reading it, ipcontroller's also the stores'."""
     texts = config_files()
     expected = {
@@ -68,14 +68,14 @@ def test_files_start_as_ipython_does_and_name_the_old_class_names():
     assert "# the interface to listen on; '*' for all\n# c.IPControllerApp.ip = '127.0.0.1'\n" in body
 
 
-def test_uncommenting_every_setting_loads_and_gives_the_defaults(ipython_dir, tmp_path):
+def test_uncommenting_every_setting_loads_and_gives_the_defaults(tmp_path):
     """Every commented line is valid Python and a valid value: uncommented, each reads back as its default."""
+    classes = {base.__name__: base for cls in [IPClusterStart, IPClusterStop, IPControllerApp, IPEngineApp,
+                                               *BACKENDS.values()] for base in cls.mro()}
     for name, text in config_files().items():
         path = tmp_path / name
         path.write_text(SETTING.sub(r"\1", text))
         config = load(path)
-        classes = {cls.__name__: cls for cls in [IPClusterStart, IPClusterStop, IPControllerApp, IPEngineApp,
-                                                 *BACKENDS.values()] for cls in cls.mro()}
         for _, cls, trait in SETTING.findall(text):
             assert classes[cls].class_traits()[trait].default() == config[cls][trait], (name, cls, trait)
 
