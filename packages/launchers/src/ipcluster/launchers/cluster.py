@@ -3,6 +3,9 @@
     ipcluster start -n 4 [--profile=P] [--daemonize]
     ipcluster engines -n 2      # more engines for a running controller
     ipcluster stop [--profile=P]    # stops both
+    ipcluster profile create [--profile=P] [--reset]    # a profile with every setting written out
+    ipcluster profile list    # the profiles in IPYTHONDIR and the current folder
+    ipcluster list [--output=json]    # the running clusters of every profile
 
 Exit codes as ipyparallel's: 10 already running, 11 already stopped, 12 no cluster.
 """
@@ -31,8 +34,10 @@ from ipcluster.launchers._pidfile import (
 )
 from ipcluster.launchers._supervise import Supervisor
 from ipcluster.launchers._watch import EngineWatch
+from ipcluster.launchers.listing import IPClusterList
 from ipcluster.launchers.local import EngineSet, LocalControllerLauncher, LocalEngineSetLauncher
 from ipcluster.launchers.mpi import MPIEngineSetLauncher, MPILauncher
+from ipcluster.launchers.profiles import ProfileApp
 from ipcluster.protocol import ENGINE_FILE
 from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, UsageError, run_app
 
@@ -61,6 +66,7 @@ class IPClusterEngines(BaseParallelApplication):
     stop_timeout = Float(10.0, help="seconds to wait for a process to stop before killing it").tag(config=True)
 
     aliases = {**COMMON_ALIASES, "n": "IPClusterEngines.n", "engines": "IPClusterEngines.engine_launcher_class"}
+    classes = [MPILauncher]
     flags = {**COMMON_FLAGS, "daemonize": ({"IPClusterEngines": {"daemonize": True}}, "run in the background")}
 
     @property
@@ -302,6 +308,8 @@ SUBCOMMANDS: dict[str, type[BaseParallelApplication]] = {
     "start": IPClusterStart,
     "engines": IPClusterEngines,
     "stop": IPClusterStop,
+    "profile": ProfileApp,
+    "list": IPClusterList,
 }
 
 
