@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import time
@@ -265,3 +266,17 @@ def test_an_abort_of_a_queued_direct_task_is_answered_while_the_engine_is_busy(r
     assert "done" == first.get(30)
     with pytest.raises(TaskAborted):
         queued.get(30)
+
+
+def test_imap_draws_items_only_as_results_come_back(lview):
+    """imap over an endless generator works: items are drawn as chunks finish, at most max_outstanding ahead."""
+    drawn = []
+
+    def endless():
+        for number in itertools.count():
+            drawn.append(number)
+            yield number
+
+    results = lview.imap(lambda x: x * 10, endless(), max_outstanding=3)
+    assert [0, 10, 20, 30, 40] == list(itertools.islice(results, 5))
+    assert len(drawn) <= 5 + 3 + 1  # the 5 taken, 3 in flight, and the one that found the window full

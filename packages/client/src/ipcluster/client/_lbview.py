@@ -7,11 +7,12 @@ Its flags (``set_flags``, ``temp_flags``, or keyword arguments of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ipcluster.client._asyncresult import AsyncMapResult, AsyncResult
 from ipcluster.client._dependency import as_dependency
+from ipcluster.client._imap import bounded_imap
 from ipcluster.client._view import MT, View
 from ipcluster.protocol import header_pb2, work_pb2
 
@@ -62,7 +63,16 @@ class LoadBalancedView(View):
             bounds = [*range(0, length, chunksize), length]
             return self._send_map(function, sequences, bounds, [None] * (len(bounds) - 1), ordered=ordered)
 
-    def imap(self, function: Callable, *sequences: Sequence, chunksize: int = 1, ordered: bool = True,
-             **flags: Any) -> Iterator[Any]:
-        """Results one by one, as `map` would return them, without waiting for the whole map."""
-        return iter(self.map_async(function, *sequences, chunksize=chunksize, ordered=ordered, **flags))
+    def imap(self, function: Callable, *iterables: Iterable, chunksize: int = 1, ordered: bool = True,
+             max_outstanding: int | str = "auto", **flags: Any) -> Iterator[Any]:
+        """Results one by one, as `map` would return them, drawing items from `iterables` (generators too)
+        only as earlier chunks finish; at most `max_outstanding` chunks ('auto': two per engine) in flight."""
+        if chunksize < 1:
+            raise ValueError(f"chunksize={chunksize}: give at least 1")
+        if max_outstanding == "auto":
+            max_outstanding = 2 * len(self.client.resolve_targets("all" if self.targets is None else self.targets))
+        if not isinstance(max_outstanding, int) or max_outstanding < 1:
+            raise ValueError(f"max_outstanding={max_outstanding!r}: give a positive int or 'auto'")
+        with self.temp_flags(**flags):  # an unknown flag fails now, not at the first result
+            pass
+        return bounded_imap(self, function, iterables, chunksize, ordered, max_outstanding, flags)
