@@ -8,8 +8,9 @@ from traitlets.config import PyFileConfigLoader
 from ipcluster.engine._app import IPEngineApp
 from ipcluster.hub.stores import BACKENDS
 from ipcluster.launchers._config_files import config_files, render
-from ipcluster.launchers.cluster import IPClusterEngines, IPClusterStart, IPClusterStop, main
+from ipcluster.launchers.cluster import IPClusterEngines, IPClusterStart, main
 from ipcluster.launchers.controller import IPControllerApp
+from ipcluster.launchers.stop import IPClusterStop
 
 FILES = ["ipcluster_config.py", "ipcontroller_config.py", "ipengine_config.py"]
 SETTING = re.compile(r"^# (c\.(\w+)\.(\w+) = .*)$", re.MULTILINE)

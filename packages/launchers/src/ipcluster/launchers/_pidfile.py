@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +80,12 @@ def remove_pid_file(path: Path) -> None:
     data = read_pid_file(path)
     if data is not None and data["pid"] == os.getpid():
         path.unlink(missing_ok=True)
+
+
+def remove_stale(path: Path, data: dict[str, Any], why: str = "") -> None:
+    """Remove a pid file whose process is gone or whose pid now names another process, and say so."""
+    path.unlink(missing_ok=True)
+    if not why:
+        pid = data["pid"]
+        why = f"pid {pid} now belongs to another process" if pid_alive(pid) else f"pid {pid} has exited"
+    print(f"ipcluster: {why}; removed its stale pid file {path}", file=sys.stderr)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ipcluster.client import Client
-from ipcluster.launchers.cluster import ALREADY_STOPPED, NO_CLUSTER
+from ipcluster.launchers._codes import ALREADY_STOPPED, NO_CLUSTER
 from ipcluster.protocol import ProfileDir
 
 ENGINE_LAUNCHERS = ("local",)
