@@ -2,11 +2,12 @@
 
 import os
 import signal
+import threading
 import time
 
 import pytest
 
-from ipcluster.engine._signals import EngineStopped, StopSignals
+from ipcluster.engine._signals import EngineStopped, StopSignals, TaskAborted, TaskTimeout
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def stops():
 @pytest.fixture
 def signals(stops):
     """StopSignals installed in this (main) thread, the previous handlers restored afterwards."""
-    saved = {signum: signal.getsignal(signum) for signum in StopSignals.SIGNALS}
+    saved = {signum: signal.getsignal(signum) for signum in (*StopSignals.SIGNALS, signal.SIGALRM)}
     handler = StopSignals(lambda: stops.append("stop"))
     handler.install()
     yield handler
@@ -70,3 +71,34 @@ def test_deferred_section_finishes_before_the_interrupt(signals):
             done.append("sent")
         done.append("after")
     assert ["sent"] == done
+
+
+def test_a_time_limit_interrupts_only_its_task(signals, stops):
+    """A task past its time limit gets TaskTimeout; the engine is not stopped and the next task runs whole."""
+    started = time.monotonic()
+    with pytest.raises(TaskTimeout, match=r"time limit of 0\.2 s"), signals.running("m1", 0.2):
+        time.sleep(30)
+    assert time.monotonic() - started < 5
+    with signals.running("m2", 0.0):
+        time.sleep(0.3)
+    assert [] == stops
+
+
+def test_a_handler_user_code_installed_does_not_disable_the_next_time_limit(signals):
+    """User code that takes SIGALRM over cannot make a later task's time limit silently vanish."""
+    with signals.running("m1", 0.0):
+        signal.signal(signal.SIGALRM, lambda *_: None)
+    with pytest.raises(TaskTimeout), signals.running("m2", 0.2):
+        time.sleep(30)
+
+
+def test_an_interrupt_reaches_only_the_task_it_names(signals):
+    """interrupt_task from another thread raises in the named running task; one for a finished task does nothing."""
+    signals.interrupt_task("old", TaskAborted("too late"))
+    with signals.running("m1", 0.0):
+        time.sleep(0.05)
+    timer = threading.Timer(0.1, lambda: signals.interrupt_task("m2", TaskAborted("aborted")))
+    timer.start()
+    with pytest.raises(TaskAborted, match="aborted"), signals.running("m2", 0.0):
+        time.sleep(30)
+    timer.join()

@@ -77,6 +77,8 @@ class StopSignals:
     def running(self, msg_id: str, time_limit: float = 0.0) -> Iterator[None]:
         """Run a task's user code: interruptible by stop signals, by its time limit, and by `interrupt_task`."""
         self._pending = None  # whatever was meant for an earlier task
+        if signal.getsignal(signal.SIGALRM) != self._on_alarm:  # an earlier task's code replaced it
+            signal.signal(signal.SIGALRM, self._on_alarm)
         self.task, self._time_limit = msg_id, time_limit
         if time_limit > 0:
             signal.setitimer(signal.ITIMER_REAL, time_limit)
