@@ -28,6 +28,11 @@ MAGICS_TOOLS = ["ipython>=8"]
 # what a package's own tests need beyond TEST_TOOLS
 PACKAGE_TEST_TOOLS = {"hub": STORE_TOOLS, "client": MAGICS_TOOLS}
 
+
+def system_services(session: nox.Session) -> None:
+    """redis-server and the like, which the store tests start for real: apt-installed when missing."""
+    session.run(str(ROOT / "tools" / "setup-system"), external=True)
+
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["lint", "typecheck", "unit", "integration"]
 
@@ -74,6 +79,8 @@ def unit(session: nox.Session, package: str) -> None:
     """A package's own tests, with only what it depends on installed."""
     install_packages(session, package)
     session.install(*TEST_TOOLS, GRPC_TOOLS, *PACKAGE_TEST_TOOLS.get(package, []))
+    if package == "hub":
+        system_services(session)
     session.run("pytest", f"packages/{package}/tests", *session.posargs)
 
 
@@ -82,6 +89,7 @@ def integration(session: nox.Session) -> None:
     """Real clusters: real processes over real sockets."""
     install_packages(session, *PACKAGES)
     session.install(*TEST_TOOLS, *STORE_TOOLS, *MPI_TOOLS, *MAGICS_TOOLS)
+    system_services(session)
     # `tools/nox -s integration -- tests/integration/test_x.py` runs that file alone; options alone apply to all
     paths = [arg for arg in session.posargs if not arg.startswith("-")]
     session.run("pytest", *([] if paths else ["tests/integration"]), *session.posargs)
@@ -108,4 +116,5 @@ def bench(session: nox.Session) -> None:
     install_packages(session, "launchers")
     # pytest: the store servers come from the hub's test helpers, which also define their fixtures
     session.install("numpy>=1.26", "psutil>=5.9", "ipyparallel==9.2.0", "pytest>=8", *STORE_TOOLS)
+    system_services(session)
     session.run("python", "benchmarks/run.py", *session.posargs)

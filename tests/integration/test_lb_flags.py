@@ -112,12 +112,19 @@ def test_unknown_dependency_is_invalid(lview):
         lview.apply_async(abs, -1).get(30)
 
 
-def test_follow_runs_where_the_dependency_ran(lview):
-    """follow=[ar]: the task runs on the engine that ran ar."""
-    for _ in range(3):
-        first = lview.apply_async(os.getpid)
-        with lview.temp_flags(follow=first):
-            assert first.get(30) == lview.apply_async(os.getpid).get(30)
+def test_follow_runs_where_the_dependency_ran(rc, lview, tmp_path):
+    """follow=[ar]: the task runs on the engine that ran ar, though a lower-id engine is idle."""
+    gate = tmp_path / "go"
+    busy = [rc.load_balanced_view(targets=[i]).apply_async(wait_for_file, str(gate)) for i in (0, 1, 2)]
+    first = lview.apply_async(os.getpid)  # engines 0-2 are busy: it lands on engine 3
+    first_pid = first.get(30)
+    assert 3 == first.engine_id
+    gate.touch()
+    for result in busy:
+        result.get(30)
+    with lview.temp_flags(follow=first):
+        follower = lview.apply_async(os.getpid)
+        assert (first_pid, 3) == (follower.get(30), follower.engine_id)
 
 
 def test_targets_restrict_the_engines(rc):

@@ -93,10 +93,12 @@ def test_a_handler_user_code_installed_does_not_disable_the_next_time_limit(sign
 
 
 def test_an_interrupt_reaches_only_the_task_it_names(signals):
-    """interrupt_task from another thread raises in the named running task; one for a finished task does nothing."""
-    signals.interrupt_task("old", TaskAborted("too late"))
+    """interrupt_task from another thread raises in the named running task; one naming another task does nothing."""
+    stale = threading.Timer(0.05, lambda: signals.interrupt_task("m0", TaskAborted("too late")))
+    stale.start()
     with signals.running("m1", 0.0):
-        time.sleep(0.05)
+        stale.join()  # sent while m1 runs: it must pass m1 by
+        time.sleep(0.05)  # time for a wrongly delivered SIGALRM to land inside m1
     timer = threading.Timer(0.1, lambda: signals.interrupt_task("m2", TaskAborted("aborted")))
     timer.start()
     with pytest.raises(TaskAborted, match="aborted"), signals.running("m2", 0.0):

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,6 +56,17 @@ def running(command: list[str], log: Path, answers: Callable[[], bool]) -> Itera
             process.wait()
 
 
+def probe(ping: Callable[[], object], failure: type[Exception]) -> Callable[[], bool]:
+    """`running`'s readiness check: whether `ping()` gets through without `failure`."""
+    def answers() -> bool:
+        try:
+            ping()
+        except failure:
+            return False
+        return True
+    return answers
+
+
 @contextmanager
 def redis_server(folder: Path) -> Iterator[str]:
     """The URL of a real redis-server that keeps nothing on disk."""
@@ -66,18 +77,8 @@ def redis_server(folder: Path) -> Iterator[str]:
     command = [executable("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
     command += ["--appendonly", "no", "--dir", str(folder), "--daemonize", "no"]
     client = redis.Redis.from_url(url, socket_connect_timeout=1)
-
-    def answers() -> bool:
-        try:
-            return bool(client.ping())
-        except redis.ConnectionError:
-            return False
-
-    try:
-        with running(command, folder / "redis.log", answers):
-            yield url
-    finally:
-        client.close()
+    with closing(client), running(command, folder / "redis.log", probe(client.ping, redis.ConnectionError)):
+        yield url
 
 
 @contextmanager
@@ -93,19 +94,10 @@ def mongo_server(folder: Path) -> Iterator[str]:
     command += ["--data-dir", str(folder / "data"), "--log-file", str(folder / "nx.log")]
     command += ["--pid-file", str(folder / "nx.pid")]
     client: pymongo.MongoClient = pymongo.MongoClient(url, serverSelectionTimeoutMS=500)
-
-    def answers() -> bool:
-        try:
-            client.admin.command("ping")  # waits up to serverSelectionTimeoutMS for the server
-            return True
-        except pymongo.errors.PyMongoError:
-            return False
-
-    try:
-        with running(command, folder / "nx.out", answers):
-            yield url
-    finally:
-        client.close()
+    # a ping waits up to serverSelectionTimeoutMS for the server
+    with closing(client), running(command, folder / "nx.out",
+                                  probe(lambda: client.admin.command("ping"), pymongo.errors.PyMongoError)):
+        yield url
 
 
 def _serve(server: Callable[[Path], AbstractContextManager[str]], folder: Path) -> Iterator[str]:

@@ -178,10 +178,6 @@ class AsyncResult(ResultInfo, Future):
         values = self.get()
         return (values if isinstance(values, list) else [values])[key]
 
-    def _require_ready(self) -> None:
-        if not self.ready():
-            raise TimeoutError("the result is not ready yet")
-
     def __repr__(self) -> str:
         state = "finished" if self.ready() else "pending"
         return f"<{type(self).__name__}({self.label or len(self)}): {state}>"

@@ -211,7 +211,7 @@ class Client(RecordQueries, Interrupts):
 
     def clear(self, targets: Targets = None, block: bool = True) -> AsyncResult:
         """Empty the namespaces of the target engines (control queue: never waits behind work)."""
-        return self._control(work.ControlRequest.CLEAR, targets, block)
+        return self._control(work.ControlRequest(action=work.ControlRequest.CLEAR), targets, block)
 
     def shutdown(self, targets: Targets = None, hub: bool = False, block: bool = True) -> AsyncResult:
         """Stop the target engines; they unregister and exit. ``hub=True`` stops every engine and then the
@@ -224,7 +224,7 @@ class Client(RecordQueries, Interrupts):
         if hub and not self.ids:
             result = AsyncResult([], label="control")
         else:
-            result = self._control(work.ControlRequest.SHUTDOWN, engines, block=False)
+            result = self._control(work.ControlRequest(action=work.ControlRequest.SHUTDOWN), engines, block=False)
         if (block or hub) and not result.wait(self.timeout):
             raise TimeoutError(f"engines did not confirm shutdown within {self.timeout:g} s")
         if hub:
@@ -236,10 +236,8 @@ class Client(RecordQueries, Interrupts):
                     raise
         return result
 
-    def _control(
-        self, action: work.ControlRequest.Action, targets: Targets, block: bool
-    ) -> AsyncResult:
-        request = work.ControlRequest(action=action)
+    def _control(self, request: work.ControlRequest, targets: Targets, block: bool) -> AsyncResult:
+        """One control request per target engine; it never waits behind queued work."""
         futures = [self.send("control", self.session.header(MT.CONTROL_REQUEST, engine_id=engine_id), request, [],
                              engine_id) for engine_id in self.resolve_targets(targets)]
         result = AsyncResult(futures, single=isinstance(targets, int), label="control")

@@ -41,7 +41,8 @@ class DirectView(View):
     def _send_apply(self, content: work_pb2.ApplyRequest, frames: list, label: str, targets: Targets = None
                     ) -> AsyncResult:
         """The same request to every target: pickled once, however many engines."""
-        children = [self._send(MT.APPLY_REQUEST, content, frames, engine_id) for engine_id in self._engines(targets)]
+        engines = self._engines(targets)
+        children = self._send_each(MT.APPLY_REQUEST, [(content, frames, engine_id) for engine_id in engines])
         return AsyncResult(children, single=self._is_single(targets), label=label)
 
     def _apply_all(self, function: Callable, args: tuple, targets: Targets, label: str) -> AsyncResult:
@@ -62,7 +63,8 @@ class DirectView(View):
         Returns the AsyncResult even when blocking (as ipyparallel), for its output and metadata.
         """
         request = work_pb2.ExecuteRequest(code=code, silent=silent)
-        children = [self._send(MT.EXECUTE_REQUEST, request, [], engine_id) for engine_id in self._engines(targets)]
+        engines = self._engines(targets)
+        children = self._send_each(MT.EXECUTE_REQUEST, [(request, [], engine_id) for engine_id in engines])
         result = AsyncResult(children, single=self._is_single(targets), label="execute")
         if self._blocking(block):
             result.get()

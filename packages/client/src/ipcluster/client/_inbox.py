@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, InvalidStateError
 from datetime import UTC, datetime
 
@@ -36,6 +37,14 @@ def fail(future: Future, error: BaseException) -> None:
         future.set_exception(error)
     except InvalidStateError:
         pass
+
+
+def with_result_buffers(records: Sequence[rec.TaskRecord], frames: Sequence) -> Iterator[tuple[rec.TaskRecord, list]]:
+    """Each finished record with its result buffers, cut in order from the frames that follow the records."""
+    frames = list(frames)
+    for record in records:
+        yield record, frames[: record.result_buffers]
+        frames = frames[record.result_buffers :]
 
 
 class Inbox:
@@ -148,9 +157,7 @@ class Inbox:
 
     def _resolve_watched(self, msg: Message) -> None:
         """A task this client asked the hub about has finished."""
-        frames = list(msg.buffers)
-        for record in msg.content(rec.ResultReply).finished:
-            buffers, frames = frames[: record.result_buffers], frames[record.result_buffers :]
+        for record, buffers in with_result_buffers(msg.content(rec.ResultReply).finished, msg.buffers):
             future = self._take(record.msg_id)
             if future is not None:
                 self.settle_stored(future, record, buffers)

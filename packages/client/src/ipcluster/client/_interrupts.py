@@ -36,6 +36,8 @@ class Interrupts:
 
         def resolve_targets(self, targets: Targets) -> list[int]: ...
 
+        def _control(self, request: work.ControlRequest, targets: Targets, block: bool) -> AsyncResult: ...
+
     def abort(self, jobs: Any = None, targets: Targets = None, block: bool = False) -> AsyncResult:
         """Abort `jobs` (msg_ids or AsyncResults; default: everything pending, or pending on `targets`).
 
@@ -80,9 +82,4 @@ class Interrupts:
             request = work.ControlRequest(action=work.ControlRequest.INTERRUPT)
         else:
             request = work.ControlRequest(action=work.ControlRequest.SIGNAL, signum=int(signum))
-        futures = [self.send("control", self.session.header(MT.CONTROL_REQUEST, engine_id=engine_id), request, [],
-                             engine_id) for engine_id in self.resolve_targets(targets)]
-        result = AsyncResult(futures, single=isinstance(targets, int), label="signal")
-        if block:
-            result.get(self.timeout)
-        return result
+        return self._control(request, targets, block)

@@ -50,7 +50,7 @@ class LoadBalancedView(View):
         return options if options.ByteSize() else None
 
     def _send_apply(self, content: work_pb2.ApplyRequest, frames: list, label: str) -> AsyncResult:
-        return AsyncResult([self._send(MT.APPLY_REQUEST, content, frames, None)], single=True, label=label)
+        return AsyncResult(self._send_each(MT.APPLY_REQUEST, [(content, frames, None)]), single=True, label=label)
 
     def map_async(self, function: Callable, *sequences: Sequence, chunksize: int = 1, ordered: bool = True,
                   **flags: Any) -> AsyncMapResult:
@@ -70,9 +70,8 @@ class LoadBalancedView(View):
         if chunksize < 1:
             raise ValueError(f"chunksize={chunksize}: give at least 1")
         if max_outstanding == "auto":
-            max_outstanding = 2 * len(self.client.resolve_targets("all" if self.targets is None else self.targets))
+            max_outstanding = 2 * len(self.client.resolve_targets(self.targets))
         if not isinstance(max_outstanding, int) or max_outstanding < 1:
             raise ValueError(f"max_outstanding={max_outstanding!r}: give a positive int or 'auto'")
-        with self.temp_flags(**flags):  # an unknown flag fails now, not at the first result
-            pass
+        self.check_flags(flags)  # now, not at the first result
         return bounded_imap(self, function, iterables, chunksize, ordered, max_outstanding, flags)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ipcluster.client._asyncresult import AsyncResult, TaskFuture, moment, msg_ids_of
 from ipcluster.client._errors import HubError
+from ipcluster.client._inbox import with_result_buffers
 from ipcluster.protocol import header_pb2, parse
 from ipcluster.protocol import records_pb2 as rec
 from ipcluster.protocol import work_pb2 as work
@@ -173,9 +174,7 @@ class RecordQueries:
     def _stored_futures(self, finished: Sequence[rec.TaskRecord], frames: list) -> list[TaskFuture]:
         """Futures settled with the finished results a RESULT_REPLY carries."""
         futures = []
-        for message in finished:
-            count = message.result_buffers
-            buffers, frames = frames[:count], frames[count:]
+        for message, buffers in with_result_buffers(finished, frames):
             future = TaskFuture(message.msg_id, message.engine_uuid)
             future.metadata["submitted"] = moment(message.submitted)
             self._inbox.settle_stored(future, message, buffers)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -43,20 +43,24 @@ class View(ABC):
         # what this view sent and is not answered yet, for view.wait(); answered futures drop out
         self._outstanding: set[Future] = set()
 
-    def set_flags(self, **flags: Any) -> None:
-        """Set flags for every later call of this view: ``view.set_flags(block=True)``."""
-        unknown = sorted(set(flags) - set(self.flag_names))
+    def check_flags(self, names: Iterable[str]) -> None:
+        """A ValueError naming any flag this view does not have."""
+        unknown = sorted(set(names) - set(self.flag_names))
         if unknown:
             raise ValueError(f"{type(self).__name__} has no flag {', '.join(unknown)}: "
                              f"its flags are {', '.join(self.flag_names)}")
+
+    def set_flags(self, **flags: Any) -> None:
+        """Set flags for every later call of this view: ``view.set_flags(block=True)``."""
+        self.check_flags(flags)
         for name, value in flags.items():
             setattr(self, name, value)
 
     @contextmanager
     def temp_flags(self, **flags: Any) -> Iterator[View]:
         """Set flags for the calls inside a ``with`` block only."""
-        self.set_flags()  # nothing, but first: an unknown flag fails before anything changes
-        saved = {name: getattr(self, name) for name in flags if name in self.flag_names}
+        self.check_flags(flags)  # before anything changes
+        saved = {name: getattr(self, name) for name in flags}
         self.set_flags(**flags)
         try:
             yield self
@@ -157,36 +161,40 @@ class View(ABC):
         chunks = [pickled((tuple(list(sequence[start:stop]) for sequence in sequences), {}),
                           functools.partial("the items of {}'s map from index {}".format, name, start))
                   for _, start, stop in spans]
-        children = [self._send(MT.APPLY_REQUEST, content, [*wrapped, *chunk], engine_id)
-                    for (engine_id, _, _), chunk in zip(spans, chunks, strict=True)]
+        children = self._send_each(MT.APPLY_REQUEST, [
+            (content, [*wrapped, *chunk], engine_id) for (engine_id, _, _), chunk in zip(spans, chunks, strict=True)])
         return AsyncMapResult(children, ordered=ordered, label=name,
                               lengths=[stop - start for _, start, stop in spans])
 
     def _partition_targets(self) -> list[int | None]:
         """Where each block of a parallel function goes: here one block per engine, to whichever has room."""
-        return [None] * len(self.client.resolve_targets("all" if self.targets is None else self.targets))
+        return [None] * len(self.client.resolve_targets(self.targets))
 
     def _apply_each(self, function: Callable, calls: Sequence[tuple[tuple, dict]],
                     engine_ids: Sequence[int | None]) -> list[TaskFuture]:
         """``function(*args, **kwargs)`` of each call on the matching engine; all pickled before any is sent."""
         requests = [call_frames(function, args, kwargs) for args, kwargs in calls]
-        return [self._send(MT.APPLY_REQUEST, work_pb2.ApplyRequest(function_buffers=function_buffers), frames,
-                           engine_id)
-                for (function_buffers, frames), engine_id in zip(requests, engine_ids, strict=True)]
+        return self._send_each(MT.APPLY_REQUEST, [
+            (work_pb2.ApplyRequest(function_buffers=count), frames, engine_id)
+            for (count, frames), engine_id in zip(requests, engine_ids, strict=True)])
 
     def _task_options(self) -> header_pb2.TaskOptions | None:
         """What the header asks of how each task runs, from the view's flags; None for the plain case."""
         return header_pb2.TaskOptions(time_limit=self.time_limit) if self.time_limit else None
 
-    def _send(self, msg_type: MT, content, frames: list, engine_id: int | None) -> TaskFuture:
-        header = self.client.session.header(msg_type, engine_id=-1 if engine_id is None else engine_id)
+    def _send_each(self, msg_type: MT, requests: Iterable[tuple[Any, list, int | None]]) -> list[TaskFuture]:
+        """One request per (content, frames, engine id); the flags' TaskOptions are built once for all."""
         options = self._task_options()
-        if options is not None:
-            header.task.CopyFrom(options)
-        future = self.client.send(self.channel, header, content, frames, engine_id)
-        self._outstanding.add(future)
-        future.add_done_callback(self._answered)
-        return future
+        futures = []
+        for content, frames, engine_id in requests:
+            header = self.client.session.header(msg_type, engine_id=-1 if engine_id is None else engine_id)
+            if options is not None:
+                header.task.CopyFrom(options)
+            future = self.client.send(self.channel, header, content, frames, engine_id)
+            self._outstanding.add(future)
+            future.add_done_callback(self._answered)
+            futures.append(future)
+        return futures
 
     def _answered(self, future: Future) -> None:
         self._outstanding.discard(future)

@@ -242,15 +242,16 @@ class Hub:
         except ValueError as exc:
             self.log.warning("dropped task events", reason=str(exc))
             return
-        records = _records.RecordBatch()
-        payloads = msg.buffers
+        records = _records.RecordBatch() if self.store.keeps_records else None  # NoDB: counts only
+        start = 0
         for event in batch.events:
-            payload, payloads = payloads[: event.frames], payloads[event.frames :]
+            payload, start = msg.buffers[start : start + event.frames], start + event.frames
             try:
                 self._record(event, payload, records)
             except ValueError as exc:  # a client's header or id, passed on unparsed by the scheduler
                 self.log.warning("dropped task event", reason=str(exc))
-        self._write(records)
+        if records is not None:
+            self._write(records)
 
     def _write(self, records: _records.RecordBatch) -> None:
         """One write per batch; a failing store loses these records but never stops the hub."""
@@ -264,7 +265,7 @@ class Hub:
             return
         self.queries.notify(records.finished)
 
-    def _record(self, event: work.TaskEvent, payload: list, records: _records.RecordBatch) -> None:
+    def _record(self, event: work.TaskEvent, payload: list, records: _records.RecordBatch | None) -> None:
         task_header = parse(header_pb2.Header, event.header)
         engine_uuid = event.engine_uuid.decode()  # a peer's routing id: not UTF-8 raises ValueError
         engine_id = self.registry.engine_id(engine_uuid)
@@ -272,15 +273,18 @@ class Hub:
             if engine_uuid and engine_id is None:
                 return  # sent as its engine left; the client fails it, and a record would stay pending forever
             self.counts.submitted(task_header.msg_id, engine_uuid)
-            records.add(_records.submission(event, task_header, payload, engine_id))
-            if task_header.resubmit_of:
-                records.change(task_header.resubmit_of, {"resubmitted": task_header.msg_id})
+            if records is not None:
+                records.add(_records.submission(event, task_header, payload, engine_id))
+                if task_header.resubmit_of:
+                    records.change(task_header.resubmit_of, {"resubmitted": task_header.msg_id})
         elif event.kind == work.TaskEvent.ASSIGNED:
             self.counts.assigned(task_header.msg_id, engine_uuid)
-            records.change(task_header.msg_id, {"engine_uuid": engine_uuid, "engine_id": engine_id})
+            if records is not None:
+                records.change(task_header.msg_id, {"engine_uuid": engine_uuid, "engine_id": engine_id})
         else:
             self.counts.finished(task_header.parent_id, engine_uuid)
-            records.change(task_header.parent_id, _records.result(event, task_header, payload, engine_id))
+            if records is not None:
+                records.change(task_header.parent_id, _records.result(event, task_header, payload, engine_id))
 
     def _fail_held_tasks(self, info: reg.EngineInfo, reason: str) -> None:
         """An engine left: the tasks it held fail, in the counts and in their records."""

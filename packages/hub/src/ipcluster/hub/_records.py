@@ -87,8 +87,9 @@ def result(event: work.TaskEvent, header: header_pb2.Header, payload: Sequence, 
 
 def failure(ename: str, evalue: str, engine_id: int | None, when: float) -> Record:
     """What the hub records for a task that cannot finish: its engine died, or the controller restarted."""
-    reply = work.TaskReply(error=work.RemoteErrorInfo(ename=ename, evalue=evalue, engine_id=engine_id or -1),
-                           engine_died=ename == "EngineError", engine_id=engine_id or -1)
+    known_id = -1 if engine_id is None else engine_id
+    reply = work.TaskReply(error=work.RemoteErrorInfo(ename=ename, evalue=evalue, engine_id=known_id),
+                           engine_died=ename == "EngineError", engine_id=known_id)
     return {"status": "error", "completed": when, "error": f"{ename}: {evalue}",
             "result_content": reply.SerializeToString(), "result_buffers": []}
 

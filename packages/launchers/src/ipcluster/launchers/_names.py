@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import warnings
 
-from ipcluster.launchers.local import EngineSet, LocalEngineSetLauncher
+from ipcluster.launchers.local import LocalEngineSetLauncher
 from ipcluster.launchers.mpi import MPIEngineSetLauncher
 
-ENGINE_SETS: dict[str, type[EngineSet]] = {cls.__name__: cls for cls in (LocalEngineSetLauncher, MPIEngineSetLauncher)}
+# the launchers an engine_launcher_class name can mean; each is built as cls(profile_dir, n, engine_args, config=...)
+Launcher = type[LocalEngineSetLauncher] | type[MPIEngineSetLauncher]
+ENGINE_SETS: dict[str, Launcher] = {cls.__name__: cls for cls in (LocalEngineSetLauncher, MPIEngineSetLauncher)}
 OLD_NAMES = {"MPIExecEngineSetLauncher": "MPIEngineSetLauncher"}
 
 
@@ -20,7 +22,7 @@ class UnknownLauncher(ValueError):
     """A launcher name that matches none (or several)."""
 
 
-def engine_set_class(name: str) -> type[EngineSet]:
+def engine_set_class(name: str) -> Launcher:
     short = name.rsplit(".", 1)[-1]
     if short in OLD_NAMES:
         warnings.warn(f"the launcher name {short} is deprecated: use {OLD_NAMES[short]}", DeprecationWarning,

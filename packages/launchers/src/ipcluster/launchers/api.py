@@ -21,9 +21,8 @@ from pathlib import Path
 
 from ipcluster.client import Client
 from ipcluster.launchers._codes import ALREADY_STOPPED, NO_CLUSTER
+from ipcluster.launchers._names import UnknownLauncher, engine_set_class
 from ipcluster.protocol import ProfileDir
-
-ENGINE_LAUNCHERS = ("local",)
 
 
 class ClusterError(RuntimeError):
@@ -33,7 +32,7 @@ class ClusterError(RuntimeError):
 class Cluster:
     """A controller and `n` engines for one profile.
 
-    `engines` names the engine launcher (today ``'local'``); `controller_args`
+    `engines` names the engine launcher (``'local'``, ``'mpi'``); `controller_args`
     and `engine_args` go to ``ipcontroller`` and each ``ipengine``. With
     `shutdown_atexit` (the default, as in ipyparallel) a cluster still running
     when Python exits is stopped.
@@ -42,8 +41,11 @@ class Cluster:
     def __init__(self, n: int | None = None, *, engines: str = "local", profile: str = "default",
                  profile_dir: str | os.PathLike | None = None, controller_args: Sequence[str] = (),
                  engine_args: Sequence[str] = (), timeout: float = 60.0, shutdown_atexit: bool = True):
-        if engines.lower() not in ENGINE_LAUNCHERS:
-            raise ValueError(f"engines={engines!r}: this version launches {', '.join(ENGINE_LAUNCHERS)} engines")
+        try:
+            engine_set_class(engines)
+        except UnknownLauncher as exc:
+            raise ValueError(f"engines={engines!r}: {exc}") from None
+        self.engines = engines
         self.n = n if n is not None else os.cpu_count() or 2
         self.profile_dir = ProfileDir.locate(profile, str(profile_dir) if profile_dir else None).path
         self.controller_args = list(controller_args)
@@ -61,7 +63,7 @@ class Cluster:
         """Start the controller and the engines; returns once they run (``ipcluster start --daemonize``)."""
         if self.started:
             raise ClusterError(f"this cluster is running already ({self.profile_dir}): stop() it first")
-        args = ["start", f"-n={self.n}", "--daemonize"]
+        args = ["start", f"-n={self.n}", f"--engines={self.engines}", "--daemonize"]
         args += [f"--IPClusterStart.engine_args={arg}" for arg in self.engine_args]
         if self.controller_args:
             args += ["--", *self.controller_args]

@@ -34,8 +34,8 @@ from ipcluster.launchers._pidfile import (
 from ipcluster.launchers._supervise import Supervisor
 from ipcluster.launchers._watch import EngineWatch
 from ipcluster.launchers.listing import IPClusterList
-from ipcluster.launchers.local import EngineSet, LocalControllerLauncher, LocalEngineSetLauncher
-from ipcluster.launchers.mpi import MPIEngineSetLauncher, MPILauncher
+from ipcluster.launchers.local import EngineSet, LocalControllerLauncher
+from ipcluster.launchers.mpi import MPILauncher
 from ipcluster.launchers.profiles import ProfileApp
 from ipcluster.launchers.stop import IPClusterStop
 from ipcluster.protocol import ENGINE_FILE
@@ -74,7 +74,7 @@ class IPClusterEngines(BaseParallelApplication):
 
     def run(self) -> int:
         try:
-            engine_set_class(self.engine_launcher_class)  # a wrong name fails before anything starts
+            self.launcher = engine_set_class(self.engine_launcher_class)  # a wrong name fails before anything starts
         except UnknownLauncher as exc:
             raise UsageError(str(exc)) from None
         existing = read_pid_file(self.pid_file)
@@ -141,17 +141,9 @@ class IPClusterEngines(BaseParallelApplication):
 
     def _start_engines(self) -> EngineSet:
         try:
-            launcher = engine_set_class(self.engine_launcher_class)
-        except UnknownLauncher as exc:
+            engines = self.launcher(self.profile_path.path, self.n, self._engine_args(), config=self.config)
+        except FileNotFoundError as exc:  # a launcher's command (mpiexec) is not installed
             raise UsageError(str(exc)) from None
-        if launcher is MPIEngineSetLauncher:
-            try:
-                engines: EngineSet = MPIEngineSetLauncher(self.profile_path.path, self.n, self._engine_args(),
-                                                          MPILauncher(config=self.config))
-            except FileNotFoundError as exc:
-                raise UsageError(str(exc)) from None
-        else:
-            engines = LocalEngineSetLauncher(self.profile_path.path, self.n, self._engine_args())
         engines.start()
         self._exit_codes: list[int] = []
         self.slog.info("engines started", n=self.n, profile=self.profile_path.name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from traitlets.config import Config
+
 from ipcluster.launchers._process import LocalProcess, python_command, stop_all
 
 
@@ -61,7 +63,8 @@ class EngineSet:
 class LocalEngineSetLauncher(EngineSet):
     """Runs `n` ``ipengine`` processes for a profile."""
 
-    def __init__(self, profile_dir: Path, n: int, engine_args: Sequence[str] = ()):
+    def __init__(self, profile_dir: Path, n: int, engine_args: Sequence[str] = (), config: Config | None = None):
+        """`config`, the command's traitlets config, is for launchers that have settings; this one has none."""
         super().__init__([
             LocalProcess(python_command(
                 "ipcluster.engine", f"--profile-dir={profile_dir}", "--die-with-parent", "--log-to-file", *engine_args

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from traitlets import List, Unicode
-from traitlets.config import Configurable
+from traitlets.config import Config, Configurable
 
 from ipcluster.launchers._process import LocalProcess, python_command
 from ipcluster.launchers.local import EngineSet
@@ -29,8 +29,8 @@ class MPILauncher(Configurable):
 class MPIEngineSetLauncher(EngineSet):
     """One ``mpiexec`` running `n` engines; they are ready when the hub lists `n` of them."""
 
-    def __init__(self, profile_dir: Path, n: int, engine_args: Sequence[str] = (), settings: MPILauncher | None = None):
-        settings = settings or MPILauncher()
+    def __init__(self, profile_dir: Path, n: int, engine_args: Sequence[str] = (), config: Config | None = None):
+        settings = MPILauncher(config=config)
         if not settings.mpi_cmd or shutil.which(settings.mpi_cmd[0]) is None:
             raise FileNotFoundError(f"--engines=MPI needs {settings.mpi_cmd[0] if settings.mpi_cmd else 'mpiexec'} "
                                     "on PATH: pip install mpi4py mpich, or set c.MPILauncher.mpi_cmd")

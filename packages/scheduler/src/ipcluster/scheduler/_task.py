@@ -14,7 +14,8 @@ writes itself, so no client waits for an answer that will never come.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import zmq
 
@@ -71,13 +72,13 @@ class TaskScheduler:
         slot = self.slots.pop(uuid, None)
         if slot is None:
             return
-        for task in slot.outstanding.values():
-            if task.aborted:
-                self._fail(task, "TaskAborted", f"task {task.msg_id} was aborted, and its engine died", slot)
-            elif not self._retry(task, slot.uuid):
-                self._fail(task, "EngineError", f"engine {slot.engine_id} died while running task {task.msg_id}",
-                           slot)
-        self._assign()
+        with self._one_assign():
+            for task in slot.outstanding.values():
+                if task.aborted:
+                    self._fail(task, "TaskAborted", f"task {task.msg_id} was aborted, and its engine died", slot)
+                elif not self._retry(task, slot.uuid):
+                    self._fail(task, "EngineError",
+                               f"engine {slot.engine_id} died while running task {task.msg_id}", slot)
 
     def _activate(self, uuid: bytes) -> None:
         if uuid in self.registered and uuid in self.connected and uuid not in self.slots:
@@ -202,9 +203,22 @@ class TaskScheduler:
         finally:
             self._assigning = False
 
+    @contextmanager
+    def _one_assign(self) -> Iterator[None]:
+        """The _assign calls made inside the block (one per task failed in a loop) become one pass at its end."""
+        if self._assigning:  # an outer pass repeats anyway
+            yield
+            return
+        self._assigning = True
+        try:
+            yield
+        finally:
+            self._assigning = False
+        self._assign()
+
     def _assign_pass(self) -> None:
         skipped: list[Task] = []
-        while self.queue:
+        while self.queue and any(not self.hwm or len(slot.outstanding) < self.hwm for slot in self.slots.values()):
             task = self.queue.popleft()
             if task.done:
                 continue
@@ -275,9 +289,10 @@ class TaskScheduler:
             self.log.warning("dropped abort request", reason=str(exc))
             return
         waiting = [*self.queue, *(task for tasks in self.blocked.values() for task in tasks)]
-        for task in waiting:
-            if task.msg_id in msg_ids and not task.done:
-                self._fail(task, "TaskAborted", f"task {task.msg_id} was aborted before it ran")
+        with self._one_assign():
+            for task in waiting:
+                if task.msg_id in msg_ids and not task.done:
+                    self._fail(task, "TaskAborted", f"task {task.msg_id} was aborted before it ran")
         for slot in self.slots.values():
             held = [task for msg_id, task in slot.outstanding.items() if msg_id in msg_ids]
             for task in held:
