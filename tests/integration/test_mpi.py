@@ -31,7 +31,7 @@ def test_mpi_engines_share_one_world_and_take_their_ranks_as_ids(make_cluster, n
 def test_unknown_engine_launcher_is_one_line(ipython_dir, no_leftovers):
     """--engines=NAME that names no launcher stops before anything starts, listing the choices."""
     env = {**os.environ, "IPYTHONDIR": str(ipython_dir)}
-    result = run(["ipcluster.launchers.cluster", "start", "-n=1", "--engines=pbs"], env)
+    result = run(["ipcluster.launchers.cluster", "start", "-n=1", "--engines=Kubernetes"], env)
     assert 1 == result.returncode
-    assert ["ipcluster: unknown engine launcher 'pbs': choose one of Local, MPI (--engines=NAME)"] == \
-        result.stderr.strip().splitlines()
+    assert ["ipcluster: unknown engine launcher 'Kubernetes': choose one of Local, MPI, PBS, SGE, LSF, Slurm, "
+            "HTCondor, WindowsHPC (--engines=NAME)"] == result.stderr.strip().splitlines()

@@ -2,9 +2,11 @@
 
 import pytest
 
-from ipcluster.launchers._names import UnknownLauncher, engine_set_class
-from ipcluster.launchers.local import LocalEngineSetLauncher
-from ipcluster.launchers.mpi import MPIEngineSetLauncher
+from ipcluster.launchers import systems
+from ipcluster.launchers._names import UnknownLauncher, controller_class, engine_set_class
+from ipcluster.launchers.cluster import IPClusterStart
+from ipcluster.launchers.local import LocalControllerLauncher, LocalEngineSetLauncher
+from ipcluster.launchers.mpi import MPIControllerLauncher, MPIEngineSetLauncher
 
 
 @pytest.mark.parametrize(("name", "expected"), [
@@ -15,20 +17,55 @@ from ipcluster.launchers.mpi import MPIEngineSetLauncher
     ("ipcluster.launchers.mpi.MPIEngineSetLauncher", MPIEngineSetLauncher),
     ("Local", LocalEngineSetLauncher),
     ("IPython.parallel.apps.launcher.LocalEngineSetLauncher", LocalEngineSetLauncher),
+    ("PBS", systems.PBSEngineSetLauncher),
+    ("sge", systems.SGEEngineSetLauncher),
+    ("LSFEngineSetLauncher", systems.LSFEngineSetLauncher),
+    ("Slurm", systems.SlurmEngineSetLauncher),
+    ("HTCondor", systems.HTCondorEngineSetLauncher),
+    ("ipyparallel.cluster.launcher.WindowsHPCEngineSetLauncher", systems.WindowsHPCEngineSetLauncher),
 ])
-def test_names_resolve(name, expected):
-    """A full dotted name, a class name or a case-insensitive prefix finds the launcher."""
+def test_engine_names_resolve(name, expected):
+    """A full dotted name, a class name or a case-insensitive prefix finds the engine launcher."""
     assert expected is engine_set_class(name)
 
 
-def test_old_mpiexec_name_works_with_a_deprecation_warning():
-    """IPython 0.11's MPIExecEngineSetLauncher still works, and says what to use instead."""
-    with pytest.warns(DeprecationWarning, match="use MPIEngineSetLauncher"):
-        assert MPIEngineSetLauncher is engine_set_class("IPython.parallel.apps.launcher.MPIExecEngineSetLauncher")
+@pytest.mark.parametrize(("name", "expected"), [
+    ("Local", LocalControllerLauncher),
+    ("MPI", MPIControllerLauncher),
+    ("PBSControllerLauncher", systems.PBSControllerLauncher),
+    ("IPython.parallel.apps.launcher.SGEControllerLauncher", systems.SGEControllerLauncher),
+    ("slurm", systems.SlurmControllerLauncher),
+])
+def test_controller_names_resolve(name, expected):
+    """Controller launchers resolve the same way, from their own table."""
+    assert expected is controller_class(name)
 
 
-@pytest.mark.parametrize("name", ["pbs", "", "Slurm"])
-def test_unknown_names_list_the_choices(name):
-    """A name matching no launcher is refused with the available ones."""
-    with pytest.raises(UnknownLauncher, match="choose one of Local, MPI"):
+@pytest.mark.parametrize(("old", "expected"), [
+    ("IPython.parallel.apps.launcher.MPIExecEngineSetLauncher", MPIEngineSetLauncher),
+    ("WinHPCEngineSetLauncher", systems.WindowsHPCEngineSetLauncher),
+])
+def test_old_names_work_with_a_deprecation_warning(old, expected):
+    """IPython 0.11's launcher names still work, and say what to use instead."""
+    with pytest.warns(DeprecationWarning, match=f"use {expected.__name__}"):
+        assert expected is engine_set_class(old)
+
+
+@pytest.mark.parametrize("name", ["qsub", "", "S", "Kubernetes"])
+def test_unknown_or_ambiguous_names_list_the_choices(name):
+    """A name matching no launcher (or several: 'S' is SGE, Slurm, ...) is refused with the available ones."""
+    with pytest.raises(UnknownLauncher, match="choose one of Local, MPI, PBS, SGE, LSF, Slurm, HTCondor, WindowsHPC"):
         engine_set_class(name)
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("engine_launcher", "engine_launcher_class"),
+    ("engine_set_launcher", "engine_launcher_class"),
+    ("controller_launcher", "controller_launcher_class"),
+])
+def test_old_setting_names_set_the_new_ones_with_a_warning(old, new):
+    """The 0.11 setting names (`c.IPClusterStart.controller_launcher`) still work, with a deprecation warning."""
+    app = IPClusterStart()
+    with pytest.warns(DeprecationWarning, match=f"IPClusterStart.{old} is deprecated: use {new}"):
+        setattr(app, old, "PBS")
+    assert "PBS" == getattr(app, new)

@@ -41,6 +41,9 @@ class LocalProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signum)
 
+    def __str__(self) -> str:
+        return f"pid {self.pid}"
+
     def stop(self, timeout: float = 5.0) -> None:
         """SIGTERM, then SIGKILL if it is still there after `timeout` seconds."""
         stop_all([self], timeout)

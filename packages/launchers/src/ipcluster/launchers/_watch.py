@@ -20,23 +20,38 @@ MT = header_pb2.MsgType
 
 
 class EngineWatch:
-    """The pids of this host's engines that the hub of `engine_file` lists as registered."""
+    """The engines (hostname, pid) that the hub of `engine_file` lists as registered.
+
+    Made before engines are launched, it also tells how many joined since: engines started by a batch
+    system or over ssh have pids we never see, so they are counted instead.
+    """
 
     def __init__(self, engine_file: Path):
         self.engine_file = engine_file
         self.hostname = socket.gethostname()
-        self.pids: set[int] = set()
+        self.engines: set[tuple[str, int]] = set()
         self._socket: zmq.Socket | None = None
         self._session: Session | None = None
+        # those already there when we first asked; with no controller yet, none were
+        self._before: set[tuple[str, int]] | None = None if self._connect() else set()
 
-    def registered(self) -> set[int]:
-        """What the hub has said so far; never blocks (the caller does the waiting)."""
+    def poll(self) -> None:
+        """Take in what the hub has said so far; never blocks (the caller does the waiting)."""
         if self._socket is None and not self._connect():
-            return self.pids  # no connection file yet: the engines are waiting for it too
+            return  # no connection file yet: the engines are waiting for it too
         assert self._socket is not None
         if self._socket.poll(0):
             drain(self._socket, self._receive, 100)
-        return self.pids
+
+    def pids_here(self) -> set[int]:
+        """The pids of this host's registered engines."""
+        self.poll()
+        return {pid for host, pid in self.engines if host == self.hostname}
+
+    def joined(self) -> int:
+        """How many engines registered since this watch was made."""
+        self.poll()
+        return 0 if self._before is None else len(self.engines - self._before)
 
     def _connect(self) -> bool:
         try:
@@ -64,8 +79,10 @@ class EngineWatch:
             return  # not from this hub: it cannot vouch for any engine
 
     def _update(self, engines, joined: bool) -> None:
-        pids = {engine.pid for engine in engines if engine.hostname == self.hostname}
-        self.pids = self.pids | pids if joined else self.pids - pids
+        found = {(engine.hostname, engine.pid) for engine in engines}
+        self.engines = self.engines | found if joined else self.engines - found
+        if self._before is None:
+            self._before = set(self.engines)  # the first reply: everything registered before our launch
 
     def close(self) -> None:
         if self._socket is not None:

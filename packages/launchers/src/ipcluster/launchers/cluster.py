@@ -20,10 +20,18 @@ from contextlib import closing
 from pathlib import Path
 from typing import ClassVar
 
-from traitlets import Bool, Float, Integer, List, Unicode
+from traitlets import All, Bool, Float, Integer, List, Unicode, observe
 
 from ipcluster.launchers._codes import ALREADY_RUNNING
-from ipcluster.launchers._names import UnknownLauncher, engine_set_class
+from ipcluster.launchers._launcher import LAUNCH_ERRORS, ControllerLauncher, EngineLauncher
+from ipcluster.launchers._names import (
+    LAUNCHER_SECTIONS,
+    UnknownLauncher,
+    controller_class,
+    engine_set_class,
+    forward_renamed,
+    renamed,
+)
 from ipcluster.launchers._pidfile import (
     is_running,
     read_pid_file,
@@ -34,7 +42,6 @@ from ipcluster.launchers._pidfile import (
 from ipcluster.launchers._supervise import Supervisor
 from ipcluster.launchers._watch import EngineWatch
 from ipcluster.launchers.listing import IPClusterList
-from ipcluster.launchers.local import EngineSet, LocalControllerLauncher
 from ipcluster.launchers.mpi import MPILauncher
 from ipcluster.launchers.profiles import ProfileApp
 from ipcluster.launchers.stop import IPClusterStop
@@ -56,8 +63,12 @@ class IPClusterEngines(BaseParallelApplication):
     subcommand: ClassVar[str] = "engines"
 
     n = Integer(os.cpu_count() or 2, help="how many engines to start").tag(config=True)
-    engine_launcher_class = Unicode("Local", help="how engines are started: Local or MPI (a full name, class name "
-                                    "or prefix, as --engines=NAME)").tag(config=True)
+    engine_launcher_class = Unicode("Local", help="how engines are started: Local, MPI, SSH, PBS, SGE, LSF, Slurm, "
+                                    "HTCondor or WindowsHPC (a full name, class name or prefix: --engines=NAME)"
+                                    ).tag(config=True)
+    engine_launcher = renamed("engine_launcher_class")
+    engine_set_launcher = renamed("engine_launcher_class")
+    engine_set_launcher_class = renamed("engine_launcher_class")
     log_to_file = Bool(True, help="log into the profile's log/ folder (and to a terminal, if there is one)").tag(
         config=True)
     daemonize = Bool(False, help="start in the background and return").tag(config=True)
@@ -65,8 +76,10 @@ class IPClusterEngines(BaseParallelApplication):
     stop_timeout = Float(10.0, help="seconds to wait for a process to stop before killing it").tag(config=True)
 
     aliases = {**COMMON_ALIASES, "n": "IPClusterEngines.n", "engines": "IPClusterEngines.engine_launcher_class"}
-    classes = [MPILauncher]
+    classes = [MPILauncher, *LAUNCHER_SECTIONS]
     flags = {**COMMON_FLAGS, "daemonize": ({"IPClusterEngines": {"daemonize": True}}, "run in the background")}
+
+    _forward_renamed = observe(All)(forward_renamed)
 
     @property
     def pid_file(self):
@@ -74,7 +87,7 @@ class IPClusterEngines(BaseParallelApplication):
 
     def run(self) -> int:
         try:
-            self.launcher = engine_set_class(self.engine_launcher_class)  # a wrong name fails before anything starts
+            self.resolve_launchers()  # a wrong name fails before anything starts
         except UnknownLauncher as exc:
             raise UsageError(str(exc)) from None
         existing = read_pid_file(self.pid_file)
@@ -91,34 +104,40 @@ class IPClusterEngines(BaseParallelApplication):
         write_pid_file(self.pid_file, state="starting")
         try:
             return self._run(supervisor)
+        except LAUNCH_ERRORS as exc:  # mpiexec or qsub missing, a batch command failed, a bad template
+            return self.fail(str(exc))
         finally:
             remove_pid_file(self.pid_file)
 
+    def resolve_launchers(self) -> None:
+        self.engine_set_cls = engine_set_class(self.engine_launcher_class)
+
     def _run(self, supervisor: Supervisor) -> int:
-        engines = self._start_engines()
-        if self._wait_registered(supervisor, engines):
+        with closing(EngineWatch(self._engine_file())) as watch:  # before the launch: it counts who joins
+            engines = self._start_engines()
+            registered = self._wait_registered(supervisor, engines, watch)
+        if registered:
             # "running" only now: a daemonizing parent reports success on it
             write_pid_file(self.pid_file, state="running", engines=engines.n)
             self.slog.info("engines registered", n=engines.n)
             while not supervisor.stopping and engines.running:
                 self._reap(engines)
-                supervisor.wait()
+                supervisor.wait(engines.poll_interval)
         engines.stop(self.stop_timeout)
         if supervisor.stopping:
             return 0
         self._reap(engines)  # the last engines may have exited after the final reap above
         return self._report_exits()
 
-    def _wait_registered(self, supervisor: Supervisor, engines: EngineSet) -> bool:
+    def _wait_registered(self, supervisor: Supervisor, engines: EngineLauncher, watch: EngineWatch) -> bool:
         """Wait until the hub lists every engine still running; False when a stop or the last exit came first."""
-        with closing(EngineWatch(self._engine_file())) as watch:
-            while not supervisor.stopping:
-                self._reap(engines)
-                if not engines.running:
-                    return False
-                if engines.ready(watch.registered()):
-                    return True
-                supervisor.wait(REGISTRATION_CHECK)
+        while not supervisor.stopping:
+            self._reap(engines)
+            if not engines.running:
+                return False
+            if engines.ready(watch):
+                return True
+            supervisor.wait(REGISTRATION_CHECK)
         return False
 
     def _report_exits(self) -> int:
@@ -139,20 +158,17 @@ class IPClusterEngines(BaseParallelApplication):
                 return Path(value).expanduser()
         return self.profile_path.security / ENGINE_FILE
 
-    def _start_engines(self) -> EngineSet:
-        try:
-            engines = self.launcher(self.profile_path.path, self.n, self._engine_args(), config=self.config)
-        except FileNotFoundError as exc:  # a launcher's command (mpiexec) is not installed
-            raise UsageError(str(exc)) from None
+    def _start_engines(self) -> EngineLauncher:
+        engines = self.engine_set_cls(self.profile_path.path, self.n, self._engine_args(), config=self.config)
         engines.start()
         self._exit_codes: list[int] = []
         self.slog.info("engines started", n=self.n, profile=self.profile_path.name)
         return engines
 
-    def _reap(self, engines: EngineSet) -> None:
-        for process in engines.reap():
-            self._exit_codes.append(process.returncode if process.returncode is not None else 0)
-            self.slog.warning("an engine exited", pid=process.pid, returncode=process.returncode)
+    def _reap(self, engines: EngineLauncher) -> None:
+        for exited in engines.reap():
+            self._exit_codes.append(exited.returncode if exited.returncode is not None else 0)
+            self.slog.warning("engines exited", which=str(exited), returncode=exited.returncode)
 
     def _engine_args(self) -> list[str]:
         """Our defaults for the engines, each dropped when engine_args sets it (traitlets refuses a value twice)."""
@@ -190,24 +206,40 @@ class IPClusterStart(IPClusterEngines):
     pid_name: ClassVar[str] = "ipcluster"
     subcommand: ClassVar[str] = "start"
 
+    controller_launcher_class = Unicode("Local", help="how the controller is started: Local, MPI, SSH, PBS, SGE, "
+                                        "LSF, Slurm, HTCondor or WindowsHPC (as --controller=NAME)").tag(config=True)
+    controller_launcher = renamed("controller_launcher_class")
     controller_args = List(Unicode(), help="extra arguments for ipcontroller").tag(config=True)
     delay = Float(0.0, help="seconds between starting the controller and the engines").tag(config=True)
 
-    aliases = {**IPClusterEngines.aliases, "n": "IPClusterStart.n"}
+    aliases = {**IPClusterEngines.aliases, "n": "IPClusterStart.n",
+               "controller": "IPClusterStart.controller_launcher_class"}
     flags = {**COMMON_FLAGS, "daemonize": ({"IPClusterStart": {"daemonize": True}}, "run in the background")}
+
+    def resolve_launchers(self) -> None:
+        super().resolve_launchers()
+        self.controller_cls = controller_class(self.controller_launcher_class)
 
     def _run(self, supervisor: Supervisor) -> int:
         engine_file = self.profile_path.security / ENGINE_FILE
         engine_file.unlink(missing_ok=True)  # engines must not dial a previous controller
-        controller = LocalControllerLauncher(self.profile_path.path, [*self.controller_args, *self.extra_args])
+        controller = self.controller_cls(self.profile_path.path, [*self.controller_args, *self.extra_args],
+                                        config=self.config)
         controller.start()
+        try:
+            return self._run_controller(supervisor, controller, engine_file)
+        finally:
+            controller.stop(self.stop_timeout)
+            self.slog.info("cluster stopped")
+
+    def _run_controller(self, supervisor: Supervisor, controller: ControllerLauncher, engine_file: Path) -> int:
+        """Once the controller wrote its files, start the engines, and run until a stop or the controller ends."""
         while not engine_file.exists():
             if not controller.running:
-                return self.fail("the controller exited during start-up; see its log in "
+                return self.fail(f"the controller ({controller}) exited during start-up; see its log in "
                                  f"{self.profile_path.log}")
             supervisor.wait(0.02)
             if supervisor.stopping:
-                controller.stop()
                 return 0
         if self.delay:
             supervisor.wait(self.delay)
@@ -216,17 +248,15 @@ class IPClusterStart(IPClusterEngines):
         code = 0
         while not supervisor.stopping:
             if not controller.running:
-                if controller.process.returncode == 0:  # stopped on purpose: rc.shutdown(hub=True)
+                if controller.returncode == 0:  # stopped on purpose: rc.shutdown(hub=True)
                     self.slog.info("the controller was shut down; stopping the engines")
                 else:
                     self.slog.error("the controller exited; stopping the engines")
                     code = 1
                 break
             self._reap(engines)
-            supervisor.wait()
+            supervisor.wait(min(filter(None, (controller.poll_interval, engines.poll_interval)), default=None))
         engines.stop(self.stop_timeout)
-        controller.stop(self.stop_timeout)
-        self.slog.info("cluster stopped")
         return code
 
 

@@ -8,16 +8,25 @@ from pathlib import Path
 from traitlets.config import Config
 
 from ipcluster.launchers._process import LocalProcess, python_command, stop_all
+from ipcluster.launchers._watch import EngineWatch
+
+
+def controller_command(profile_dir: Path, controller_args: Sequence[str], *ours: str) -> list[str]:
+    return python_command("ipcluster.launchers.controller", f"--profile-dir={profile_dir}", "--log-to-file", *ours,
+                          *controller_args)
+
+
+def engine_command(profile_dir: Path, engine_args: Sequence[str], *ours: str) -> list[str]:
+    return python_command("ipcluster.engine", f"--profile-dir={profile_dir}", "--log-to-file", *ours, *engine_args)
 
 
 class LocalControllerLauncher:
     """Runs ``ipcontroller`` for a profile."""
 
-    def __init__(self, profile_dir: Path, controller_args: Sequence[str] = ()):
-        self.process = LocalProcess(python_command(
-            "ipcluster.launchers.controller", f"--profile-dir={profile_dir}", "--die-with-parent", "--log-to-file",
-            *controller_args,
-        ))
+    poll_interval: float | None = None  # its exit wakes ipcluster (SIGCHLD)
+
+    def __init__(self, profile_dir: Path, controller_args: Sequence[str] = (), config: Config | None = None):
+        self.process = LocalProcess(controller_command(profile_dir, controller_args, "--die-with-parent"))
 
     def start(self) -> None:
         self.process.start()
@@ -26,12 +35,18 @@ class LocalControllerLauncher:
     def running(self) -> bool:
         return self.process.running
 
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
     def stop(self, timeout: float = 10.0) -> None:
         self.process.stop(timeout)
 
 
 class EngineSet:
     """The processes that run a set of engines, started and stopped together."""
+
+    poll_interval: float | None = None  # an exit wakes ipcluster (SIGCHLD)
 
     def __init__(self, processes: list[LocalProcess], n: int):
         self.processes = processes
@@ -42,12 +57,12 @@ class EngineSet:
             process.start()
 
     @property
-    def running(self) -> list[LocalProcess]:
-        return [process for process in self.processes if process.running]
+    def running(self) -> bool:
+        return any(process.running for process in self.processes)
 
-    def ready(self, registered_pids: set[int]) -> bool:
+    def ready(self, watch: EngineWatch) -> bool:
         """Every engine still running is registered with the hub (engines are these processes)."""
-        return {process.pid for process in self.running} <= registered_pids
+        return {process.pid for process in self.processes if process.running} <= watch.pids_here()
 
     def reap(self) -> list[LocalProcess]:
         """Collect processes that exited since the last call (no zombies left behind)."""
@@ -66,8 +81,5 @@ class LocalEngineSetLauncher(EngineSet):
     def __init__(self, profile_dir: Path, n: int, engine_args: Sequence[str] = (), config: Config | None = None):
         """`config`, the command's traitlets config, is for launchers that have settings; this one has none."""
         super().__init__([
-            LocalProcess(python_command(
-                "ipcluster.engine", f"--profile-dir={profile_dir}", "--die-with-parent", "--log-to-file", *engine_args
-            ))
-            for _ in range(n)
+            LocalProcess(engine_command(profile_dir, engine_args, "--die-with-parent")) for _ in range(n)
         ], n)

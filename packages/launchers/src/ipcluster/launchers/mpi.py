@@ -15,8 +15,9 @@ from pathlib import Path
 from traitlets import List, Unicode
 from traitlets.config import Config, Configurable
 
-from ipcluster.launchers._process import LocalProcess, python_command
-from ipcluster.launchers.local import EngineSet
+from ipcluster.launchers._process import LocalProcess
+from ipcluster.launchers._watch import EngineWatch
+from ipcluster.launchers.local import EngineSet, LocalControllerLauncher, controller_command, engine_command
 
 
 class MPILauncher(Configurable):
@@ -26,18 +27,29 @@ class MPILauncher(Configurable):
     mpi_args = List(Unicode(), help="extra arguments for mpi_cmd, before the program").tag(config=True)
 
 
+    def command(self, n: int, program: Sequence[str], option: str) -> list[str]:
+        """``mpiexec -n N program``; FileNotFoundError naming the fix when there is no mpiexec."""
+        if not self.mpi_cmd or shutil.which(self.mpi_cmd[0]) is None:
+            raise FileNotFoundError(f"{option} needs {self.mpi_cmd[0] if self.mpi_cmd else 'mpiexec'} on PATH: "
+                                    "pip install mpi4py mpich, or set c.MPILauncher.mpi_cmd")
+        return [*self.mpi_cmd, "-n", str(n), *self.mpi_args, *program]
+
+
 class MPIEngineSetLauncher(EngineSet):
     """One ``mpiexec`` running `n` engines; they are ready when the hub lists `n` of them."""
 
     def __init__(self, profile_dir: Path, n: int, engine_args: Sequence[str] = (), config: Config | None = None):
-        settings = MPILauncher(config=config)
-        if not settings.mpi_cmd or shutil.which(settings.mpi_cmd[0]) is None:
-            raise FileNotFoundError(f"--engines=MPI needs {settings.mpi_cmd[0] if settings.mpi_cmd else 'mpiexec'} "
-                                    "on PATH: pip install mpi4py mpich, or set c.MPILauncher.mpi_cmd")
-        engine = python_command("ipcluster.engine", f"--profile-dir={profile_dir}", "--log-to-file", "--mpi",
-                                *engine_args)
-        super().__init__([LocalProcess([*settings.mpi_cmd, "-n", str(n), *settings.mpi_args, *engine])], n)
+        engine = engine_command(profile_dir, engine_args, "--mpi")
+        super().__init__([LocalProcess(MPILauncher(config=config).command(n, engine, "--engines=MPI"))], n)
 
-    def ready(self, registered_pids: set[int]) -> bool:
+    def ready(self, watch: EngineWatch) -> bool:
         """mpiexec's engines are its grandchildren: count them instead of matching pids."""
-        return bool(self.running) and len(registered_pids) >= self.n
+        return self.running and watch.joined() >= self.n
+
+
+class MPIControllerLauncher(LocalControllerLauncher):
+    """``mpiexec -n 1 ipcontroller``, for sites that want every process started by MPI."""
+
+    def __init__(self, profile_dir: Path, controller_args: Sequence[str] = (), config: Config | None = None):
+        controller = controller_command(profile_dir, controller_args, "--die-with-parent")
+        self.process = LocalProcess(MPILauncher(config=config).command(1, controller, "--controller=MPI"))
