@@ -169,5 +169,17 @@ def test_mpi_is_initialised_only_when_asked_and_only_through_a_known_binding():
     from ipcluster.engine._mpi import MPIError, init_mpi
 
     assert init_mpi("") is None
-    with pytest.raises(MPIError, match="can initialise mpi4py"):
+    with pytest.raises(MPIError, match="can initialise mpi4py, pytrilinos"):
         init_mpi("boost")
+
+
+def test_an_mpi_init_script_runs_instead_and_its_rank_is_the_engine_id():
+    """c.MPI.init_script replaces use's script; the `rank` it sets is returned; failures are one clear line."""
+    from ipcluster.engine._mpi import MPIError, init_mpi
+
+    assert 7 == init_mpi("mpi4py", "rank = 3 + 4")
+    assert init_mpi("", "import os") is None
+    with pytest.raises(MPIError, match=r"c\.MPI\.init_script raised ZeroDivisionError"):
+        init_mpi("", "1 / 0")
+    with pytest.raises(MPIError, match=r"c.MPI.use = 'pytrilinos' cannot import PyTrilinos .*conda install"):
+        init_mpi("pytrilinos")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import ClassVar
@@ -30,6 +31,8 @@ class IPEngineApp(BaseParallelApplication):
     max_heartbeat_misses = Integer(50, help="heartbeats missed in a row before the engine gives up").tag(config=True)
     startup_command = Unicode("", help="Python code run in the engine's namespace at start").tag(config=True)
     startup_script = Unicode("", help="a Python file run in the engine's namespace at start").tag(config=True)
+    work_dir = Unicode("", help="the folder the engine runs in (default: where it was started); on a shared "
+                       "filesystem, some scratch space").tag(config=True)
     id = Integer(NO_ENGINE, min=NO_ENGINE, max=2**31 - 1, help="ask the hub for this engine id").tag(config=True)
 
     aliases = {
@@ -40,15 +43,18 @@ class IPEngineApp(BaseParallelApplication):
         "c": "IPEngineApp.startup_command",
         "s": "IPEngineApp.startup_script",
         "id": "IPEngineApp.id",
+        "work-dir": "IPEngineApp.work_dir",
     }
     flags = {**COMMON_FLAGS, "mpi": ({"MPI": {"use": "mpi4py"}}, "initialise MPI with mpi4py (c.MPI.use)")}
     classes = [MPI]
 
     def run(self) -> int:
         info = self._connection_info()
+        self._enter_work_dir()
         startup = self._startup_code()  # read before registering: a missing script is a usage error
         try:
-            rank = init_mpi(MPI(config=self.config).use)
+            mpi = MPI(config=self.config)
+            rank = init_mpi(mpi.use, mpi.init_script)
         except MPIError as exc:
             raise UsageError(str(exc)) from None
         requested = self.id if self.id != NO_ENGINE or rank is None else rank  # under mpiexec: id = rank
@@ -73,6 +79,15 @@ class IPEngineApp(BaseParallelApplication):
             return read_connection_file(path, wait=self.wait_for_url_file)
         except ConnectionFileError as exc:
             raise UsageError(str(exc)) from None
+
+    def _enter_work_dir(self) -> None:
+        """After the connection file is read: a relative --file means the folder we were started in."""
+        if self.work_dir:
+            try:
+                os.chdir(Path(self.work_dir).expanduser())
+            except OSError as exc:
+                raise UsageError(f"cannot run in the work_dir {self.work_dir} ({exc.strerror}): create it or fix "
+                                 "IPEngineApp.work_dir") from None
 
     def _startup_code(self) -> list[tuple[str, str, str]]:
         """(what, code, filename) of the startup command and script, in the order they run."""

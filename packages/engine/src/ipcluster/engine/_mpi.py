@@ -10,7 +10,12 @@ from __future__ import annotations
 from traitlets import Unicode
 from traitlets.config import Configurable
 
-KNOWN = ("mpi4py",)
+# the init scripts of c.MPI.use; each sets `rank`, which becomes the engine id
+INIT_SCRIPTS = {
+    "mpi4py": "from mpi4py import MPI as mpi\nrank = mpi.COMM_WORLD.Get_rank()\n",
+    "pytrilinos": "from PyTrilinos import Epetra\nrank = Epetra.PyComm().MyPID()\n",
+}
+INSTALL = {"mpi4py": "pip install mpi4py mpich", "pytrilinos": "install PyTrilinos (conda install pytrilinos)"}
 
 
 class MPIError(Exception):
@@ -20,18 +25,26 @@ class MPIError(Exception):
 class MPI(Configurable):
     """ipyparallel's and IPython's ``c.MPI`` section."""
 
-    use = Unicode("", help="the MPI binding to initialise in the engine: 'mpi4py' (empty: none)").tag(config=True)
+    use = Unicode("", help="the MPI binding to initialise in the engine: 'mpi4py' or 'pytrilinos' (empty: none)").tag(
+        config=True)
+    init_script = Unicode("", help="your own code to initialise MPI, run instead of use's; a `rank` it defines "
+                          "becomes the engine id").tag(config=True)
 
 
-def init_mpi(use: str) -> int | None:
-    """Initialise MPI through `use`; returns this process's rank in COMM_WORLD (None when MPI is not used)."""
-    if not use:
+def init_mpi(use: str, init_script: str = "") -> int | None:
+    """Run `init_script`, else the one of `use`; returns this process's rank (None when MPI is not used)."""
+    if not (use or init_script):
         return None
-    if use not in KNOWN:
-        raise MPIError(f"c.MPI.use = {use!r}: the engine can initialise {', '.join(KNOWN)}")
+    if not init_script and use not in INIT_SCRIPTS:
+        raise MPIError(f"c.MPI.use = {use!r}: the engine can initialise {', '.join(INIT_SCRIPTS)}")
+    what = "c.MPI.init_script" if init_script else f"c.MPI.use = {use!r}"
+    namespace: dict = {}
     try:
-        from mpi4py import MPI as mpi  # importing initialises MPI
+        exec(init_script or INIT_SCRIPTS[use], namespace)
     except ImportError as exc:
-        raise MPIError(f"c.MPI.use = 'mpi4py' but mpi4py cannot be imported ({exc}): "
-                       "pip install mpi4py mpich") from None
-    return int(mpi.COMM_WORLD.Get_rank())
+        fix = INSTALL.get(use, "install what it imports") if not init_script else "install what it imports"
+        raise MPIError(f"{what} cannot import {exc.name or exc} ({exc}): {fix}") from None
+    except Exception as exc:
+        raise MPIError(f"{what} raised {type(exc).__name__}: {exc}") from None
+    rank = namespace.get("rank")
+    return None if rank is None else int(rank)
