@@ -45,10 +45,14 @@ def test_start_connect_stop_by_hand(profile_dir):
     cluster.stop()  # stopping a stopped cluster does nothing
 
 
-def test_unknown_engine_launcher_is_refused(profile_dir):
-    """engines='pbs' is refused at once, naming what is available."""
-    with pytest.raises(ValueError, match="engines='pbs'"):
-        Cluster(n=1, profile_dir=profile_dir, engines="pbs")
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"engines": "yarn"}, "engines='yarn': unknown engine launcher 'yarn': choose one of Local, MPI"),
+    ({"controller": "S"}, "controller='S': unknown controller launcher 'S': choose one of Local, MPI"),
+])
+def test_unknown_launchers_are_refused(profile_dir, kwargs, message):
+    """An engine or controller launcher that names none (or several) is refused at once, listing the choices."""
+    with pytest.raises(ValueError, match=message):
+        Cluster(n=1, profile_dir=profile_dir, **kwargs)
 
 
 def test_readme_from_python_section_runs(ipython_dir, no_leftovers):

@@ -29,7 +29,8 @@ def test_a_field_naming_no_key_lists_the_keys():
 
 def test_the_docs_pbs_template_renders_from_config(tmp_path):
     """c.PBSEngineSetLauncher.batch_template with c.PBSLauncher.queue, as the IPython docs configure it."""
-    config = Config({"PBSLauncher": {"queue": "veryshort.q"}, "PBSEngineSetLauncher": {"batch_template": SEED_TEMPLATE}})
+    config = Config({"PBSLauncher": {"queue": "veryshort.q"},
+                     "PBSEngineSetLauncher": {"batch_template": SEED_TEMPLATE}})
     script = systems.PBSEngineSetLauncher(tmp_path, 128, config=config).write_script()
     assert (f"#PBS -N ipython\n#PBS -l nodes=32:ppn=4\n#PBS -q veryshort.q\n"
             f"/usr/local/bin/mpiexec -n 128 ipengine --profile-dir={tmp_path}\n") == script.read_text()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ipcluster.client import Client
 from ipcluster.launchers._codes import ALREADY_STOPPED, NO_CLUSTER
-from ipcluster.launchers._names import UnknownLauncher, engine_set_class
+from ipcluster.launchers._names import UnknownLauncher, controller_class, engine_set_class
 from ipcluster.protocol import ProfileDir
 
 
@@ -32,20 +32,25 @@ class ClusterError(RuntimeError):
 class Cluster:
     """A controller and `n` engines for one profile.
 
-    `engines` names the engine launcher (``'local'``, ``'mpi'``); `controller_args`
-    and `engine_args` go to ``ipcontroller`` and each ``ipengine``. With
+    `engines` and `controller` name the launchers (``'local'``, ``'mpi'``, ``'slurm'``, ...,
+    as ``--engines=`` and ``--controller=``); `controller_args` and `engine_args` go to
+    ``ipcontroller`` and each ``ipengine``; other launcher settings come from the profile's config. With
     `shutdown_atexit` (the default, as in ipyparallel) a cluster still running
     when Python exits is stopped.
     """
 
-    def __init__(self, n: int | None = None, *, engines: str = "local", profile: str = "default",
+    def __init__(self, n: int | None = None, *, engines: str = "local", controller: str = "local",
+                 profile: str = "default",
                  profile_dir: str | os.PathLike | None = None, controller_args: Sequence[str] = (),
                  engine_args: Sequence[str] = (), timeout: float = 60.0, shutdown_atexit: bool = True):
-        try:
-            engine_set_class(engines)
-        except UnknownLauncher as exc:
-            raise ValueError(f"engines={engines!r}: {exc}") from None
+        for name, value, resolve in (("engines", engines, engine_set_class), ("controller", controller,
+                                                                               controller_class)):
+            try:
+                resolve(value)
+            except UnknownLauncher as exc:
+                raise ValueError(f"{name}={value!r}: {exc}") from None
         self.engines = engines
+        self.controller = controller
         self.n = n if n is not None else os.cpu_count() or 2
         self.profile_dir = ProfileDir.locate(profile, str(profile_dir) if profile_dir else None).path
         self.controller_args = list(controller_args)
@@ -63,7 +68,7 @@ class Cluster:
         """Start the controller and the engines; returns once they run (``ipcluster start --daemonize``)."""
         if self.started:
             raise ClusterError(f"this cluster is running already ({self.profile_dir}): stop() it first")
-        args = ["start", f"-n={self.n}", f"--engines={self.engines}", "--daemonize"]
+        args = ["start", f"-n={self.n}", f"--engines={self.engines}", f"--controller={self.controller}", "--daemonize"]
         args += [f"--IPClusterStart.engine_args={arg}" for arg in self.engine_args]
         if self.controller_args:
             args += ["--", *self.controller_args]

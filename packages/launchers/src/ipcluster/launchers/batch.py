@@ -47,7 +47,7 @@ def state_setting(default: str) -> Unicode:
 
 
 class BatchSystemLauncher(Configurable):
-    """What every batch system shares: the script, the queue, and the submit/status/cancel commands."""
+    """What every batch system shares, set here for all (or as c.PBSLauncher.queue for one): script, queue, commands."""
 
     system: ClassVar[str] = ""  # 'PBS', for messages and file names
     role: ClassVar[str] = ""  # 'engines' or 'controller'
