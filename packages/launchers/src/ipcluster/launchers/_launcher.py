@@ -33,6 +33,9 @@ class ControllerLauncher(Protocol):
 
     def stop(self, timeout: float = ...) -> None: ...
 
+    def cleanup_commands(self) -> list[list[str]]:
+        """Commands that stop what it started should ipcluster die without stopping it (a batch job's cancel)."""
+
 
 class EngineLauncher(Protocol):
     n: int
@@ -50,3 +53,6 @@ class EngineLauncher(Protocol):
         """What ended since the last call, each once."""
 
     def stop(self, timeout: float = ...) -> None: ...
+
+    def cleanup_commands(self) -> list[list[str]]:
+        """As ControllerLauncher's."""

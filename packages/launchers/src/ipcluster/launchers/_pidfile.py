@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+CLEANUP_TIMEOUT = 60  # seconds for one cleanup command (a qdel) to finish
 
 
 def pid_alive(pid: int) -> bool:
@@ -83,7 +87,17 @@ def remove_pid_file(path: Path) -> None:
 
 
 def remove_stale(path: Path, data: dict[str, Any], why: str = "") -> None:
-    """Remove a pid file whose process is gone or whose pid now names another process, and say so."""
+    """Remove a pid file whose process is gone or whose pid now names another process, and say so.
+
+    Its `cleanup` commands run first: an ``ipcluster`` killed outright could not cancel its batch jobs.
+    """
+    for argv in data.get("cleanup", []):
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=CLEANUP_TIMEOUT)
+            outcome = "done" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr.strip()}"
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            outcome = str(exc)
+        print(f"ipcluster: cleaning up after a stopped ipcluster: `{shlex.join(argv)}`: {outcome}", file=sys.stderr)
     path.unlink(missing_ok=True)
     if not why:
         pid = data["pid"]

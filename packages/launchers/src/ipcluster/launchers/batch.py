@@ -162,6 +162,9 @@ class BatchSystemLauncher(Configurable):
                 pass  # it finished just now: nothing left to cancel
             self.returncode = 0 if self.returncode is None else self.returncode
 
+    def cleanup_commands(self) -> list[list[str]]:
+        return [self._with_id(self.delete_command)] if self.job_id else []
+
     def _with_id(self, argv: Sequence[str]) -> list[str]:
         return [arg.replace("{job_id}", self.job_id) for arg in argv]
 

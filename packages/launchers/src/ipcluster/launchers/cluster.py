@@ -101,7 +101,8 @@ class IPClusterEngines(BaseParallelApplication):
             return self._daemonize()
         supervisor = Supervisor()
         supervisor.install()
-        write_pid_file(self.pid_file, state="starting")
+        self._launched: list[ControllerLauncher | EngineLauncher] = []
+        self._record("starting")
         try:
             return self._run(supervisor)
         except LAUNCH_ERRORS as exc:  # mpiexec or qsub missing, a batch command failed, a bad template
@@ -118,7 +119,7 @@ class IPClusterEngines(BaseParallelApplication):
             registered = self._wait_registered(supervisor, engines, watch)
         if registered:
             # "running" only now: a daemonizing parent reports success on it
-            write_pid_file(self.pid_file, state="running", engines=engines.n)
+            self._record("running", engines=engines.n)
             self.slog.info("engines registered", n=engines.n)
             while not supervisor.stopping and engines.running:
                 self._reap(engines)
@@ -139,6 +140,11 @@ class IPClusterEngines(BaseParallelApplication):
                 return True
             supervisor.wait(REGISTRATION_CHECK)
         return False
+
+    def _record(self, state: str, **fields: object) -> None:
+        """The pid file, with how to stop what was launched should this process be killed outright."""
+        cleanup = [argv for launched in self._launched for argv in launched.cleanup_commands()]
+        write_pid_file(self.pid_file, state=state, cleanup=cleanup, **fields)
 
     def _report_exits(self) -> int:
         """Every engine ended with no stop request: fine if each was shut down, a failure otherwise."""
@@ -161,6 +167,8 @@ class IPClusterEngines(BaseParallelApplication):
     def _start_engines(self) -> EngineLauncher:
         engines = self.engine_set_cls(self.profile_path.path, self.n, self._engine_args(), config=self.config)
         engines.start()
+        self._launched.append(engines)
+        self._record("starting")  # a batch job is out there now: say how to cancel it
         self._exit_codes: list[int] = []
         self.slog.info("engines started", n=self.n, profile=self.profile_path.name)
         return engines
@@ -226,6 +234,8 @@ class IPClusterStart(IPClusterEngines):
         controller = self.controller_cls(self.profile_path.path, [*self.controller_args, *self.extra_args],
                                         config=self.config)
         controller.start()
+        self._launched.append(controller)
+        self._record("starting")
         try:
             return self._run_controller(supervisor, controller, engine_file)
         finally:
@@ -244,7 +254,7 @@ class IPClusterStart(IPClusterEngines):
         if self.delay:
             supervisor.wait(self.delay)
         engines = self._start_engines()
-        write_pid_file(self.pid_file, state="running", engines=engines.n)
+        self._record("running", engines=engines.n)
         code = 0
         while not supervisor.stopping:
             if not controller.running:

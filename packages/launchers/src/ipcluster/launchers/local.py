@@ -39,6 +39,9 @@ class LocalControllerLauncher:
     def returncode(self) -> int | None:
         return self.process.returncode
 
+    def cleanup_commands(self) -> list[list[str]]:
+        return []  # our children die with us (--die-with-parent)
+
     def stop(self, timeout: float = 10.0) -> None:
         self.process.stop(timeout)
 
@@ -73,6 +76,9 @@ class EngineSet:
     def stop(self, timeout: float = 5.0) -> None:
         """SIGTERM to all at once, then SIGKILL to whatever is left when `timeout` runs out."""
         stop_all(self.processes, timeout)
+
+    def cleanup_commands(self) -> list[list[str]]:
+        return []  # our children die with us (--die-with-parent)
 
 
 class LocalEngineSetLauncher(EngineSet):
