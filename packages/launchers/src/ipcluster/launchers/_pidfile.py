@@ -94,7 +94,8 @@ def remove_stale(path: Path, data: dict[str, Any], why: str = "") -> None:
     for argv in data.get("cleanup", []):
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=CLEANUP_TIMEOUT)
-            outcome = "done" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr.strip()}"
+            said = done.stderr.strip()
+            outcome = "done" if done.returncode == 0 else f"exit {done.returncode}" + (f": {said}" if said else "")
         except (OSError, subprocess.TimeoutExpired) as exc:
             outcome = str(exc)
         print(f"ipcluster: cleaning up after a stopped ipcluster: `{shlex.join(argv)}`: {outcome}", file=sys.stderr)
