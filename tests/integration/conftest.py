@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from clusters import Cluster, alive, command_line, kill_all, processes_of
+from netns import Network, network_of, sweep_stale_namespaces
 
 from ipcluster.client import Client
 
@@ -61,3 +63,17 @@ def shared_cluster(tmp_path_factory) -> Iterator[tuple[Cluster, Client]]:
             client.close()
         leftovers = cluster.cleanup()
         assert [] == leftovers, "processes survived the cluster's stop"
+
+
+@pytest.fixture(scope="session")
+def stale_hosts_swept() -> list[str]:
+    """The namespace hosts that a killed earlier run left, deleted before this run makes its own."""
+    return sweep_stale_namespaces()
+
+
+@pytest.fixture
+def make_hosts(tmp_path: Path, stale_hosts_swept: list[str]) -> Iterator[Callable[..., Network]]:
+    """`make_hosts("a", "b")`: hosts on one private bridge, all deleted (and their processes stopped) after the
+    test, which fails if any process outlived that stop."""
+    with ExitStack() as networks:
+        yield lambda *names: networks.enter_context(network_of(names, tmp_path))
