@@ -24,10 +24,12 @@ from ipcluster.client._records import RecordQueries
 from ipcluster.client._view import Targets
 from ipcluster.protocol import (
     CLIENT_FILE,
+    HANDSHAKE_EVENTS,
     ConnectionFileError,
     Message,
     ProfileDir,
     Session,
+    dial_curve,
     header_pb2,
     read_connection_file,
     url,
@@ -90,7 +92,8 @@ class Client(RecordQueries, Interrupts):
                 # connection (the process died, or its host fell silent for HUB_SILENCE_MS) fails
                 # everything. Options count only when set before connect.
                 socket.heartbeat_ivl, socket.heartbeat_timeout = HUB_PING_MS, HUB_SILENCE_MS
-                sockets[CONTROLLER_WATCH] = socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+                sockets[CONTROLLER_WATCH] = socket.get_monitor_socket(HANDSHAKE_EVENTS)
+            dial_curve(socket, self.info.get("curve"))
             socket.connect(url(self.info, channel))
             sockets[channel] = socket
         return sockets

@@ -6,6 +6,7 @@
     ipcluster profile create [--profile=P] [--reset]    # a profile with every setting written out
     ipcluster profile list    # the profiles in IPYTHONDIR and the current folder
     ipcluster list [--output=json]    # the running clusters of every profile
+    ipcluster keys list|add NAME|revoke NAME    # who may connect to an encrypting controller
 
 Exit codes as ipyparallel's: 10 already running, 11 already stopped, 12 no cluster.
 """
@@ -41,6 +42,7 @@ from ipcluster.launchers._pidfile import (
 )
 from ipcluster.launchers._supervise import Supervisor
 from ipcluster.launchers._watch import EngineWatch
+from ipcluster.launchers.keys import IPClusterKeys
 from ipcluster.launchers.listing import IPClusterList
 from ipcluster.launchers.mpi import MPILauncher
 from ipcluster.launchers.profiles import ProfileApp
@@ -276,6 +278,7 @@ SUBCOMMANDS: dict[str, type[BaseParallelApplication]] = {
     "stop": IPClusterStop,
     "profile": ProfileApp,
     "list": IPClusterList,
+    "keys": IPClusterKeys,
 }
 
 
