@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,13 +12,38 @@ from ipcluster.launchers._process import LocalProcess, python_command, stop_all
 from ipcluster.launchers._watch import EngineWatch
 
 
-def controller_command(profile_dir: Path, controller_args: Sequence[str], *ours: str) -> list[str]:
-    return python_command("ipcluster.launchers.controller", f"--profile-dir={profile_dir}", "--log-to-file", *ours,
-                          *controller_args)
+def option_name(arg: str) -> str:
+    """'timeout' for ``--timeout=5``, ``--IPEngineApp.timeout=5`` and ``--timeout``: what an argument sets."""
+    return arg.lstrip("-").split("=", 1)[0].rsplit(".", 1)[-1].replace("_", "-")
 
 
-def engine_command(profile_dir: Path, engine_args: Sequence[str], *ours: str) -> list[str]:
-    return python_command("ipcluster.engine", f"--profile-dir={profile_dir}", "--log-to-file", *ours, *engine_args)
+def option_value(args: Sequence[str], name: str) -> str | None:
+    """The value the last ``--name=value`` (or ``--name value``) among `args` gives, if any."""
+    found = None
+    for index, arg in enumerate(args):
+        if arg.startswith("-") and option_name(arg) == name:
+            found = arg.partition("=")[2] if "=" in arg else (args[index + 1] if index + 1 < len(args) else None)
+    return found
+
+
+def override(defaults: Sequence[str], args: Sequence[str]) -> list[str]:
+    """`defaults` less each option `args` sets, then `args`: traitlets refuses a value given twice."""
+    given = {option_name(arg) for arg in args if arg.startswith("-")}
+    return [*(arg for arg in defaults if option_name(arg) not in given), *args]
+
+
+def controller_command(profile_dir: Path | str, controller_args: Sequence[str], *ours: str,
+                       python: str = sys.executable) -> list[str]:
+    return python_command("ipcluster.launchers.controller",
+                          *override([f"--profile-dir={profile_dir}", "--log-to-file", *ours], controller_args),
+                          python=python)
+
+
+def engine_command(profile_dir: Path | str, engine_args: Sequence[str], *ours: str,
+                   python: str = sys.executable) -> list[str]:
+    return python_command("ipcluster.engine",
+                          *override([f"--profile-dir={profile_dir}", "--log-to-file", *ours], engine_args),
+                          python=python)
 
 
 class LocalControllerLauncher:
