@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from traitlets.config import Config
 
@@ -69,12 +70,15 @@ class LocalControllerLauncher:
         self.process.stop(timeout)
 
 
-class EngineSet:
+P = TypeVar("P", bound=LocalProcess)
+
+
+class EngineSet(Generic[P]):
     """The processes that run a set of engines, started and stopped together."""
 
     poll_interval: float | None = None  # an exit wakes ipcluster (SIGCHLD)
 
-    def __init__(self, processes: list[LocalProcess], n: int):
+    def __init__(self, processes: list[P], n: int):
         self.processes = processes
         self.n = n  # engines, which may be more than processes (mpiexec runs them all)
 
@@ -90,7 +94,7 @@ class EngineSet:
         """Every engine still running is registered with the hub (engines are these processes)."""
         return {process.pid for process in self.processes if process.running} <= watch.pids_here()
 
-    def reap(self) -> list[LocalProcess]:
+    def reap(self) -> list[P]:
         """Collect processes that exited since the last call (no zombies left behind)."""
         exited = [process for process in self.processes if not process.running]
         self.processes = [process for process in self.processes if process not in exited]
@@ -101,7 +105,7 @@ class EngineSet:
         stop_all(self.processes, timeout)
 
 
-class LocalEngineSetLauncher(EngineSet):
+class LocalEngineSetLauncher(EngineSet[LocalProcess]):
     """Runs `n` ``ipengine`` processes for a profile."""
 
     def __init__(self, profile_dir: Path, n: int, engine_args: Sequence[str] = (), config: Config | None = None):
