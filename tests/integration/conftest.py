@@ -13,9 +13,10 @@ from ipcluster.client import Client
 
 # the real redis-server and MongoDB wire-protocol server that the hub's store tests start, shared
 sys.path.insert(0, str(Path(__file__).parents[2] / "packages" / "hub" / "tests"))
+from sshd import sshd
 from store_servers import mongo_url, redis_url
 
-__all__ = ["mongo_url", "redis_url"]
+__all__ = ["mongo_url", "redis_url", "sshd"]
 
 
 @pytest.fixture
