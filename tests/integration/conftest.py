@@ -17,9 +17,10 @@ from ipcluster.client import Client
 # the batch systems' daemons start with the same helper
 sys.path.insert(0, str(Path(__file__).parents[2] / "packages" / "hub" / "tests"))
 from batch_systems import pbs, sge, slurm, standins
+from sshd import sshd
 from store_servers import mongo_url, redis_url
 
-__all__ = ["mongo_url", "pbs", "redis_url", "sge", "slurm", "standins"]
+__all__ = ["mongo_url", "pbs", "redis_url", "sge", "slurm", "sshd", "standins"]
 
 
 @pytest.fixture

@@ -44,6 +44,7 @@ from ipcluster.launchers._supervise import Supervisor
 from ipcluster.launchers._watch import EngineWatch
 from ipcluster.launchers.keys import IPClusterKeys
 from ipcluster.launchers.listing import IPClusterList
+from ipcluster.launchers.local import override
 from ipcluster.launchers.mpi import MPILauncher
 from ipcluster.launchers.profiles import ProfileApp
 from ipcluster.launchers.stop import IPClusterStop
@@ -181,11 +182,10 @@ class IPClusterEngines(BaseParallelApplication):
             self.slog.warning("engines exited", which=str(exited), returncode=exited.returncode)
 
     def _engine_args(self) -> list[str]:
-        """Our defaults for the engines, each dropped when engine_args sets it (traitlets refuses a value twice)."""
-        given = {arg.lstrip("-").split("=", 1)[0].rsplit(".", 1)[-1].replace("_", "-") for arg in self.engine_args}
+        """Our defaults for the engines, each dropped when engine_args sets it."""
         # the controller starts beside these engines: give its hub longer than a lone ipengine's 5 s
-        defaults = {"log-level": self.log_level_name, "timeout": LAUNCHED_ENGINE_TIMEOUT}
-        return [*(f"--{name}={value}" for name, value in defaults.items() if name not in given), *self.engine_args]
+        return override([f"--log-level={self.log_level_name}", f"--timeout={LAUNCHED_ENGINE_TIMEOUT}"],
+                        self.engine_args)
 
     def _daemonize(self) -> int:
         """Re-run this command without --daemonize in a new session, and return once it is up."""

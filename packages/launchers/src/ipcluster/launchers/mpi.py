@@ -35,7 +35,7 @@ class MPILauncher(Configurable):
         return [*self.mpi_cmd, "-n", str(n), *self.mpi_args, *program]
 
 
-class MPIEngineSetLauncher(EngineSet):
+class MPIEngineSetLauncher(EngineSet[LocalProcess]):
     """One ``mpiexec`` running `n` engines; they are ready when the hub lists `n` of them."""
 
     def __init__(self, profile_dir: Path, n: int, engine_args: Sequence[str] = (), config: Config | None = None):
