@@ -47,13 +47,11 @@ def engine_command(profile_dir: Path | str, engine_args: Sequence[str], *ours: s
                           python=python)
 
 
-class LocalControllerLauncher:
-    """Runs ``ipcontroller`` for a profile."""
+class OneProcessController:
+    """A controller launcher whose controller is one child process (ipcontroller, mpiexec or ssh)."""
 
     poll_interval: float | None = None  # its exit wakes ipcluster (SIGCHLD)
-
-    def __init__(self, profile_dir: Path, controller_args: Sequence[str] = (), config: Config | None = None):
-        self.process = LocalProcess(controller_command(profile_dir, controller_args, "--die-with-parent"))
+    process: LocalProcess
 
     def start(self) -> None:
         self.process.start()
@@ -67,10 +65,20 @@ class LocalControllerLauncher:
         return self.process.returncode
 
     def cleanup_commands(self) -> list[list[str]]:
-        return []  # our children die with us (--die-with-parent)
+        return []  # the child dies with us (--die-with-parent), and a remote one with its ssh connection
 
     def stop(self, timeout: float = 10.0) -> None:
         self.process.stop(timeout)
+
+    def __str__(self) -> str:
+        return str(self.process)
+
+
+class LocalControllerLauncher(OneProcessController):
+    """Runs ``ipcontroller`` for a profile."""
+
+    def __init__(self, profile_dir: Path, controller_args: Sequence[str] = (), config: Config | None = None):
+        self.process = LocalProcess(controller_command(profile_dir, controller_args, "--die-with-parent"))
 
 
 P = TypeVar("P", bound=LocalProcess)

@@ -27,7 +27,14 @@ from traitlets.config import Config, Configurable
 
 from ipcluster.launchers._remote import WINDOW, RemoteProcess, SSHError, run_all
 from ipcluster.launchers._watch import EngineWatch
-from ipcluster.launchers.local import EngineSet, controller_command, engine_command, option_value, override
+from ipcluster.launchers.local import (
+    EngineSet,
+    OneProcessController,
+    controller_command,
+    engine_command,
+    option_value,
+    override,
+)
 from ipcluster.protocol import CLIENT_FILE, ENGINE_FILE
 
 START_TIMEOUT = 60  # seconds a remote controller has to write the files to fetch
@@ -205,10 +212,10 @@ class SSHEngineSetLauncher(SSHLauncher):
         self.members.stop(timeout)
 
 
-class SSHControllerLauncher(SSHLauncher):
+class SSHControllerLauncher(SSHLauncher, OneProcessController):
     """``ipcontroller`` on another host; ipcluster goes on once its connection files are fetched."""
 
-    poll_interval: float | None = None  # ssh is our child: its exit wakes ipcluster (SIGCHLD)
+    process: RemoteProcess
 
     controller_args = List(Unicode(), ["--ip=*"], help="ipcontroller arguments, before ipcluster's; the default "
                            "listens on every interface, so that engines and clients elsewhere reach it").tag(
@@ -245,16 +252,3 @@ class SSHControllerLauncher(SSHLauncher):
             return f"the controller on {self.host} wrote no connection files within {START_TIMEOUT} s; {where}"
         return f"the controller on {self.host} exited during start-up (exit code {self.process.returncode}); {where}"
 
-    @property
-    def running(self) -> bool:
-        return self.process.running
-
-    @property
-    def returncode(self) -> int | None:
-        return self.process.returncode
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.process.stop(timeout)
-
-    def __str__(self) -> str:
-        return str(self.process)
