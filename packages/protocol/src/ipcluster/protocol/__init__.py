@@ -33,8 +33,10 @@ from ipcluster.protocol._profile import ProfileDir, ipython_dir
 from ipcluster.protocol._serialize import deserialize, deserialize_apply, serialize, serialize_apply
 from ipcluster.protocol._session import (
     DELIMITER,
+    KEY_MISMATCH,
     NO_ENGINE,
     PROTOCOL_VERSION,
+    KeyMismatch,
     MalformedMessage,
     Message,
     ProtocolVersionError,
@@ -54,6 +56,7 @@ __all__ = [
     "ENGINE_FILE",
     "HANDSHAKE_EVENTS",
     "KEYS_FILE",
+    "KEY_MISMATCH",
     "NO_ENGINE",
     "PORT_NAMES",
     "PROTOCOL_VERSION",
@@ -63,6 +66,7 @@ __all__ = [
     "ControllerSpec",
     "CurveError",
     "HubPeer",
+    "KeyMismatch",
     "Loop",
     "MalformedMessage",
     "Message",
