@@ -99,7 +99,8 @@ class Inbox:
 
     def fail_everything(self, error: BaseException) -> None:
         """Closed, the I/O thread crashed, or the controller is gone: nothing pending will be answered."""
-        self.stopped = error
+        if self.stopped is None:  # the first cause is the one to tell (a refused handshake, then its disconnect)
+            self.stopped = error
         failure = RuntimeError(f"the client stopped ({error}); create a new Client")
         for future in [*self.pending.values(), *self.hub_requests.values()]:
             fail(future, failure)

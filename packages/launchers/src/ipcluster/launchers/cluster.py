@@ -48,7 +48,7 @@ from ipcluster.launchers.local import override
 from ipcluster.launchers.mpi import MPILauncher
 from ipcluster.launchers.profiles import ProfileApp
 from ipcluster.launchers.stop import IPClusterStop
-from ipcluster.protocol import ENGINE_FILE
+from ipcluster.protocol import CLIENT_FILE, ENGINE_FILE
 from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, UsageError, run_app
 
 LAUNCHED_ENGINE_TIMEOUT = 30
@@ -232,7 +232,8 @@ class IPClusterStart(IPClusterEngines):
 
     def _run(self, supervisor: Supervisor) -> int:
         engine_file = self.profile_path.security / ENGINE_FILE
-        engine_file.unlink(missing_ok=True)  # engines must not dial a previous controller
+        for stale in (engine_file, self.profile_path.security / CLIENT_FILE):
+            stale.unlink(missing_ok=True)  # engines and clients must not dial a previous controller
         controller = self.controller_cls(self.profile_path.path, [*self.controller_args, *self.extra_args],
                                         config=self.config)
         controller.start()
