@@ -17,16 +17,20 @@ class HubHarness:
 
     def __init__(self, db_class: str = "DictDB", db_config: dict | None = None):
         ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))
-        self.spec = ControllerSpec(key="test-key", ports=ports, db_class=db_class, db_config=db_config or {})
+        self.spec = ControllerSpec(key="test-key", ports=ports, db_class=db_class, db_config=db_config or {},
+                                   admin_token="test-token")
         self.context = zmq.Context()
         self.hub = Hub(self.spec, structlog.get_logger(), self.context)
         self.thread = threading.Thread(target=self.hub.run, daemon=True)
         self.session = Session(b"test-key")
         self.sockets: list[zmq.Socket] = []
 
-    def dealer(self) -> zmq.Socket:
+    def dealer(self, identity: bytes | None = None) -> zmq.Socket:
+        """A DEALER on the registration socket; an engine's identity is its uuid, as the hub addresses it."""
         socket = self.context.socket(zmq.DEALER)
         socket.linger = 0
+        if identity:
+            socket.identity = identity
         socket.connect(self.spec.connect_url("registration"))
         self.sockets.append(socket)
         return socket

@@ -115,24 +115,52 @@ def test_unknown_request_type_is_answered_with_an_error(harness):
     assert "STREAM" in reply.content(reg.HubErrorReply).error
 
 
-def test_admin_service_reports_statistics_to_key_holders_only(harness):
-    """The gRPC admin surface answers with the hub's counts, and refuses a caller without the key."""
+def test_admin_service_answers_token_holders_only(harness):
+    """The gRPC admin surface reports counts, engines, queues and health, and refuses a caller without the token."""
     import grpc
 
-    from ipcluster.hub._admin import KEY_METADATA
+    from ipcluster.protocol import ADMIN_TOKEN_METADATA
     from ipcluster.protocol.pb import admin_pb2, admin_pb2_grpc
 
     engine = harness.dealer()
     harness.request(engine, MT.REGISTRATION_REQUEST, reg.RegistrationRequest(uuid="e-1", requested_id=-1))
-    with grpc.insecure_channel(harness.spec.connect_url("admin").split("://", 1)[1]) as channel:
+    with grpc.insecure_channel(harness.spec.admin_address(dial=True)) as channel:
         admin = admin_pb2_grpc.AdminStub(channel)
-        key = [(KEY_METADATA, "test-key")]
-        stats = admin.Statistics(admin_pb2.StatisticsRequest(), metadata=key, timeout=10)
-        assert 1 == stats.engines
-        assert ["e-1"] == [e.uuid for e in admin.Engines(admin_pb2.EnginesRequest(), metadata=key, timeout=10).engines]
-        with pytest.raises(grpc.RpcError) as refused:
-            admin.Statistics(admin_pb2.StatisticsRequest(), metadata=[(KEY_METADATA, "wrong")], timeout=10)
-        assert grpc.StatusCode.UNAUTHENTICATED == refused.value.code()
+        token = {"metadata": [(ADMIN_TOKEN_METADATA, "test-token")], "timeout": 10}
+        assert 1 == admin.Statistics(admin_pb2.StatisticsRequest(), **token).engines
+        assert ["e-1"] == [e.uuid for e in admin.Engines(admin_pb2.EnginesRequest(), **token).engines]
+        assert [0] == list(admin.QueueStatus(reg.QueueStatusRequest(), **token).engines)
+        health = admin.Health(admin_pb2.HealthRequest(), **token)
+        assert ("ok", 1, "DictDB", False) == (health.status, health.engines, health.task_store, health.encrypted)
+        assert ["unknown"] == [task.status for task in admin.TaskLookup(
+            admin_pb2.TaskLookupRequest(msg_ids=["never-sent"]), **token).tasks]
+        for wrong in ("wrong", "test-key"):  # the HMAC key is not the admin token
+            with pytest.raises(grpc.RpcError) as refused:
+                admin.Statistics(admin_pb2.StatisticsRequest(), metadata=[(ADMIN_TOKEN_METADATA, wrong)], timeout=10)
+            assert grpc.StatusCode.UNAUTHENTICATED == refused.value.code()
+
+
+def test_admin_stop_engine_unregisters_it_and_tells_it(harness):
+    """StopEngine unregisters the engine and sends it the event that makes it leave; an unknown id is NOT_FOUND."""
+    import grpc
+
+    from ipcluster.protocol import ADMIN_TOKEN_METADATA
+    from ipcluster.protocol.pb import admin_pb2, admin_pb2_grpc
+
+    engine = harness.dealer(identity=b"e-1")
+    engine_id = harness.request(engine, MT.REGISTRATION_REQUEST,
+                                reg.RegistrationRequest(uuid="e-1", requested_id=-1)).content(
+        reg.RegistrationReply).engine_id
+    with grpc.insecure_channel(harness.spec.admin_address(dial=True)) as channel:
+        admin = admin_pb2_grpc.AdminStub(channel)
+        token = {"metadata": [(ADMIN_TOKEN_METADATA, "test-token")], "timeout": 10}
+        admin.StopEngine(admin_pb2.StopEngineRequest(engine_id=engine_id), **token)
+        told = harness.receive(engine).content(reg.EngineEvent)
+        assert (reg.EngineEvent.UNREGISTERED, "stopped through the admin service") == (told.kind, told.reason)
+        assert [] == list(admin.Engines(admin_pb2.EnginesRequest(), **token).engines)
+        with pytest.raises(grpc.RpcError) as missing:
+            admin.StopEngine(admin_pb2.StopEngineRequest(engine_id=engine_id), **token)
+        assert grpc.StatusCode.NOT_FOUND == missing.value.code()
 
 
 def test_garbage_task_header_is_dropped_and_the_hub_keeps_serving(harness):

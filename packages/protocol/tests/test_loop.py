@@ -41,6 +41,19 @@ def test_stop_from_another_thread_wakes_the_loop():
     loop.close()
 
 
+def test_a_callback_from_another_thread_runs_on_the_loop_thread():
+    """call_soon_threadsafe wakes a blocked loop and runs the callback on the loop's own thread."""
+    loop = Loop()
+    ran_on = []
+    runner = threading.Thread(target=loop.run)
+    runner.start()
+    loop.call_soon_threadsafe(lambda: ran_on.append(threading.current_thread()))
+    loop.call_soon_threadsafe(loop.stop)
+    runner.join(timeout=5)
+    assert [runner] == ran_on
+    loop.close()
+
+
 def _pipe(context, name):
     """A connected PULL/PUSH pair on inproc."""
     pull, push = context.socket(zmq.PULL), context.socket(zmq.PUSH)

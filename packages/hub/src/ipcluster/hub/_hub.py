@@ -37,6 +37,7 @@ from ipcluster.protocol import work_pb2 as work
 from ipcluster.protocol._service import SUPERVISOR_PID, ServiceError
 
 MT = header_pb2.MsgType
+ADMIN_GRACE = 1.0  # seconds the admin service's calls in flight get to finish when the hub stops
 
 
 class Hub:
@@ -109,7 +110,8 @@ class Hub:
         self.loop.run()
 
     def close(self) -> None:
-        self.admin.stop(grace=None)
+        # calls in flight finish (a Shutdown call gets its answer), new ones are refused
+        self.admin.stop(grace=ADMIN_GRACE).wait(ADMIN_GRACE)
         for socket in (self.router, self.notifier, self.events):
             socket.close()
         self.loop.close()
@@ -211,9 +213,12 @@ class Hub:
         self.session.send(self.notifier, self.session.header(MT.ENGINE_EVENT), event)
 
     def _shutdown_controller(self, msg: Message) -> None:
-        """A client asked for the whole controller to stop: the supervising ipcontroller, or this hub alone."""
         self._reply(msg, MT.CONTROLLER_SHUTDOWN_REPLY, reg.ControllerShutdownReply())
-        self.log.info("controller shutdown requested by a client")
+        self.shutdown_controller("a client")
+
+    def shutdown_controller(self, who: str) -> None:
+        """Stop the whole controller: the supervising ipcontroller, or this hub alone."""
+        self.log.info("controller shutdown requested", by=who)
         supervisor = os.environ.get(SUPERVISOR_PID)
         if supervisor:
             os.kill(int(supervisor), signal.SIGTERM)
@@ -232,14 +237,24 @@ class Hub:
         self._reply(msg, MT.PEER_WELCOME, reg.PeerWelcome(engines=self.registry.engines()))
 
     def _queue_status(self, msg: Message) -> None:
-        targets = set(msg.content(reg.QueueStatusRequest).targets)
+        self._reply(msg, MT.QUEUE_STATUS_REPLY, self.queue_status(set(msg.content(reg.QueueStatusRequest).targets)))
+
+    def queue_status(self, targets: set[int]) -> reg.QueueStatusReply:
+        """Tasks held and completed per engine (of `targets`, or all), and those no engine has yet."""
         reply = reg.QueueStatusReply(unassigned=self.counts.pending_by_engine.get(UNASSIGNED, 0))
         for info in self.registry.engines():
             if targets and info.engine_id not in targets:
                 continue
             reply.engines[info.engine_id].queue = self.counts.pending_by_engine.get(info.uuid, 0)
             reply.engines[info.engine_id].completed = self.counts.completed_by_engine.get(info.uuid, 0)
-        self._reply(msg, MT.QUEUE_STATUS_REPLY, reply)
+        return reply
+
+    def stop_engine(self, engine_id: int) -> bool:
+        """Unregister the engine, which tells it to leave; False when no such engine is registered."""
+        found = [info.uuid for info in self.registry.engines() if info.engine_id == engine_id]
+        for uuid in found:
+            self._unregister(uuid, "stopped through the admin service")
+        return bool(found)
 
     # -- task events from schedulers
 

@@ -18,6 +18,7 @@ from ipcluster.protocol import records_pb2 as rec
 MT = header_pb2.MsgType
 RESULT_KEYS = ["engine_uuid", "engine_id", "submitted", "started", "completed", "status", "result_header",
                "result_content", "result_buffers", "result_buffers_omitted", "stdout", "stderr"]
+SUMMARY_KEYS = ["msg_id", "status", "engine_id", "queue", "submitted", "started", "completed", "error"]
 # (client idents, msg_type, parent msg_id, content, buffers) -> False when the client is gone
 Send = Callable[[list[bytes], MT, str, object, list], bool]
 
@@ -75,6 +76,11 @@ class RecordQueries:
                 self.watchers[msg_id].add(msg.idents[0])
         reply = rec.ResultReply(finished=finished, pending=pending, unknown=unknown)
         self.send(msg.idents, MT.RESULT_REPLY, msg.header.msg_id, reply, frames)
+
+    def lookup(self, msg_ids: list[str]) -> dict[str, dict]:
+        """The summaries (status, engine, times, error) of the tasks the store has, by msg_id."""
+        found = self._find({"msg_id": {"$in": msg_ids}}, SUMMARY_KEYS)
+        return {record["msg_id"]: record for record in found}
 
     def notify(self, finished: Sequence[str]) -> None:
         """Send each newly finished task to the clients watching it."""

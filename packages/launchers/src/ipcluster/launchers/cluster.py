@@ -6,6 +6,7 @@
     ipcluster profile create [--profile=P] [--reset]    # a profile with every setting written out
     ipcluster profile list    # the profiles in IPYTHONDIR and the current folder
     ipcluster list [--output=json]    # the running clusters of every profile
+    ipcluster status [--output=json]    # the controller's health, engines and queues (its admin service)
     ipcluster keys list|add NAME|revoke NAME    # who may connect to an encrypting controller
 
 Exit codes as ipyparallel's: 10 already running, 11 already stopped, 12 no cluster.
@@ -47,6 +48,7 @@ from ipcluster.launchers.listing import IPClusterList
 from ipcluster.launchers.local import override
 from ipcluster.launchers.mpi import MPILauncher
 from ipcluster.launchers.profiles import ProfileApp
+from ipcluster.launchers.status import IPClusterStatus
 from ipcluster.launchers.stop import IPClusterStop
 from ipcluster.protocol import CLIENT_FILE, ENGINE_FILE
 from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, UsageError, run_app
@@ -280,6 +282,7 @@ SUBCOMMANDS: dict[str, type[BaseParallelApplication]] = {
     "profile": ProfileApp,
     "list": IPClusterList,
     "keys": IPClusterKeys,
+    "status": IPClusterStatus,
 }
 
 

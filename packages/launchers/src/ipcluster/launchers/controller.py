@@ -29,6 +29,7 @@ from ipcluster.protocol import (
     curve_wanted,
     free_ports,
     guess_location,
+    is_loopback,
     new_key,
     new_key_pair,
     read_connection_file,
@@ -67,6 +68,11 @@ class IPControllerApp(BaseParallelApplication):
                   help="encrypt every connection with CurveZMQ and admit only peers whose own key is on the "
                   "allow-list: 'auto' (on when listening beyond loopback), 'required' (True) or 'disabled' "
                   "(False)").tag(config=True)
+    admin_ip = Unicode("127.0.0.1", help="the interface of the gRPC admin service; beyond loopback only with "
+                       "admin_certfile and admin_keyfile, so its token never travels in clear").tag(config=True)
+    admin_certfile = Unicode("", help="TLS certificate (PEM) of the admin service; clients get it in their "
+                             "connection file to verify the service").tag(config=True)
+    admin_keyfile = Unicode("", help="TLS private key (PEM) of the admin service").tag(config=True)
     db_class = Unicode("DictDB", help="the task-record store: DictDB (memory), SQLiteDB, RedisDB, MongoDB or NoDB; "
                        "a full name, class name or prefix").tag(config=True)
 
@@ -119,6 +125,8 @@ class IPControllerApp(BaseParallelApplication):
         old = self._previous_spec() if self.reuse_files else None
         if old is not None:
             fresh.key, fresh.ports = old.key, old.ports
+        fresh.admin_token = old.admin_token if old is not None and old.admin_token else new_key().decode()
+        fresh.admin_ip, fresh.admin_cert, fresh.admin_keyfile = self.admin_ip, *self._admin_tls()
         if self._curve_wanted():
             # --reuse keeps the keys too, so copied files stay valid (a file whose key was revoked stays refused)
             keys = old if old is not None and old.curve_server else None
@@ -129,6 +137,22 @@ class IPControllerApp(BaseParallelApplication):
         if set(fresh.ports) != set(PORT_NAMES):
             fresh.ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES), self.ip), strict=True))
         return fresh
+
+    def _admin_tls(self) -> tuple[str, str]:
+        """(certificate PEM, key file) of the admin service; refuses a token that would travel in clear."""
+        if bool(self.admin_certfile) != bool(self.admin_keyfile):
+            raise UsageError("give both admin_certfile and admin_keyfile for TLS on the admin service, or neither")
+        if not self.admin_certfile:
+            if not is_loopback(self.admin_ip):
+                raise UsageError(f"admin_ip={self.admin_ip!r} listens beyond loopback, where the admin token would "
+                                 "travel in clear: set admin_certfile and admin_keyfile (TLS), or keep 127.0.0.1")
+            return "", ""
+        try:
+            cert = Path(self.admin_certfile).expanduser().read_text()
+            Path(self.admin_keyfile).expanduser().read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read the admin service's TLS files: {exc.filename}: {exc.strerror}") from None
+        return cert, str(Path(self.admin_keyfile).expanduser().absolute())
 
     def _previous_spec(self) -> ControllerSpec | None:
         path = self.profile_path.security / SPEC_FILE

@@ -1,6 +1,7 @@
 """What every ipcluster process must agree on: messages, signing, files, logs."""
 
 from ipcluster.protocol._connection import (
+    ADMIN_TOKEN_METADATA,
     CLIENT_FILE,
     ENGINE_FILE,
     PORT_NAMES,
@@ -20,6 +21,7 @@ from ipcluster.protocol._curve import (
     CurveError,
     curve_wanted,
     handshake_failure,
+    is_loopback,
     new_key_pair,
 )
 from ipcluster.protocol._curve import MODES as CURVE_MODES
@@ -50,6 +52,7 @@ from ipcluster.protocol._stores import STORE_CLASSES, UnknownStore, resolve_stor
 from ipcluster.protocol.pb import header_pb2, records_pb2, registry_pb2, work_pb2
 
 __all__ = [
+    "ADMIN_TOKEN_METADATA",
     "CLIENT_FILE",
     "CURVE_MODES",
     "DELIMITER",
@@ -87,6 +90,7 @@ __all__ = [
     "handshake_failure",
     "header_pb2",
     "ipython_dir",
+    "is_loopback",
     "is_wildcard",
     "new_key",
     "new_key_pair",

@@ -28,6 +28,7 @@ from ipcluster.protocol._session import PROTOCOL_VERSION
 SPEC_FILE = "ipcontroller-spec.json"
 ENGINE_FILE = "ipcontroller-engine.json"
 CLIENT_FILE = "ipcontroller-client.json"
+ADMIN_TOKEN_METADATA = "x-ipcluster-token"  # the gRPC metadata entry of the client file's admin_token
 
 # Every socket the controller binds, by the name used in the files.
 PORT_NAMES = (
@@ -44,7 +45,7 @@ PORT_NAMES = (
     "iopub_client",  # scheduler XPUB
     "hb_ping",
     "hb_pong",
-    "admin",  # hub gRPC: read-only statistics
+    "admin",  # hub gRPC: the admin service (state, task lookup, stopping engines or the controller)
 )
 ENGINE_PORTS = {"registration": "registration", "mux": "mux_engine", "task": "task_engine",
                 "control": "control_engine", "iopub": "iopub_engine", "hb_ping": "hb_ping", "hb_pong": "hb_pong"}
@@ -115,6 +116,12 @@ class ControllerSpec:
     curve_engine: dict[str, str] = field(default_factory=dict)
     curve_client: dict[str, str] = field(default_factory=dict)
     curve_keys_file: str = ""
+    # the hub's gRPC admin service: the token every call carries, the interface it listens on (loopback unless
+    # TLS protects the token), and its TLS certificate (PEM text, given to clients to verify it) and key file
+    admin_token: str = ""
+    admin_ip: str = "127.0.0.1"
+    admin_cert: str = ""
+    admin_keyfile: str = ""
     version: int = PROTOCOL_VERSION
 
     def bind_url(self, name: str) -> str:
@@ -130,7 +137,18 @@ class ControllerSpec:
 
     def client_info(self) -> dict[str, Any]:
         return self._public(CLIENT_PORTS, ssh=self.ssh, task_scheme=self.task_scheme,
-                            **self._curve_entry(self.curve_client))
+                            **self._curve_entry(self.curve_client), **self._admin_entry())
+
+    def admin_address(self, dial: bool = False) -> str:
+        """host:port of the admin service, to listen on or (`dial`) to connect to."""
+        host = self.admin_ip
+        if is_wildcard(host):
+            host = self.location if dial else "0.0.0.0"
+        return f"{host}:{self.ports['admin']}"
+
+    def _admin_entry(self) -> dict[str, Any]:
+        entry = {"admin_token": self.admin_token, "admin_address": self.admin_address(dial=True)}
+        return {**entry, "admin_cert": self.admin_cert} if self.admin_cert else entry
 
     def _curve_entry(self, pair: dict[str, str]) -> dict[str, Any]:
         """A connection file's "curve" keys: the server's public key and the file's own pair."""

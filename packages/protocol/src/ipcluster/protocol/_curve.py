@@ -38,10 +38,10 @@ def curve_wanted(mode: bool | str, ip: str) -> bool:
         return True
     if mode in (False, "disabled"):
         return False
-    return zmq.has("curve") and not _is_loopback(ip)
+    return zmq.has("curve") and not is_loopback(ip)
 
 
-def _is_loopback(ip: str) -> bool:
+def is_loopback(ip: str) -> bool:
     if ip in ("*", "", "0.0.0.0", "::"):
         return False
     if ip == "localhost":

@@ -7,6 +7,7 @@ costs less per message than an asyncio loop, which is the point on the hot path.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import heapq
 import itertools
@@ -35,6 +36,7 @@ class Loop:
         os.set_blocking(self._wake_read, False)
         os.set_blocking(self._wake_write, False)
         self._poller.register(self._wake_read, zmq.POLLIN)
+        self._from_threads: collections.deque[Callable[[], None]] = collections.deque()
         self._stopped = False
 
     def add_reader(self, socket: zmq.Socket, handler: Handler, *, priority: bool = False) -> None:
@@ -58,6 +60,12 @@ class Loop:
             callback()
 
         self.call_later(period, tick)
+
+    def call_soon_threadsafe(self, callback: Callable[[], None]) -> None:
+        """Run `callback` on the loop's thread: how another thread (gRPC's) acts on what the loop owns."""
+        self._from_threads.append(callback)  # deque appends and pops are atomic
+        with contextlib.suppress(BlockingIOError):  # a full pipe already holds a wake-up
+            os.write(self._wake_write, b"x")
 
     def stop(self) -> None:
         """Stop the loop, even one not running yet; safe from signal handlers and other threads."""
@@ -110,6 +118,8 @@ class Loop:
                 pass
         except BlockingIOError:
             pass
+        while self._from_threads:
+            self._from_threads.popleft()()
 
     def _next_timeout_ms(self) -> int | None:
         if not self._timers:

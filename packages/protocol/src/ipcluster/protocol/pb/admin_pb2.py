@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from ipcluster.protocol.pb import registry_pb2 as ipcluster_dot_protocol_dot_pb_dot_registry__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!ipcluster/protocol/pb/admin.proto\x12\x12ipcluster.protocol\x1a$ipcluster/protocol/pb/registry.proto\"\x13\n\x11StatisticsRequest\"v\n\rHubStatistics\x12\x0f\n\x07\x65ngines\x18\x01 \x01(\x05\x12\x0f\n\x07\x63lients\x18\x03 \x01(\x05\x12\r\n\x05peers\x18\x04 \x01(\x05\x12\x15\n\rpending_tasks\x18\x05 \x01(\x05\x12\x17\n\x0f\x63ompleted_tasks\x18\x06 \x01(\x05J\x04\x08\x02\x10\x03\"\x10\n\x0e\x45nginesRequest\"=\n\nEngineList\x12/\n\x07\x65ngines\x18\x01 \x03(\x0b\x32\x1e.ipcluster.protocol.EngineInfo2\xae\x01\n\x05\x41\x64min\x12V\n\nStatistics\x12%.ipcluster.protocol.StatisticsRequest\x1a!.ipcluster.protocol.HubStatistics\x12M\n\x07\x45ngines\x12\".ipcluster.protocol.EnginesRequest\x1a\x1e.ipcluster.protocol.EngineListb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!ipcluster/protocol/pb/admin.proto\x12\x12ipcluster.protocol\x1a$ipcluster/protocol/pb/registry.proto\"\x13\n\x11StatisticsRequest\"v\n\rHubStatistics\x12\x0f\n\x07\x65ngines\x18\x01 \x01(\x05\x12\x0f\n\x07\x63lients\x18\x03 \x01(\x05\x12\r\n\x05peers\x18\x04 \x01(\x05\x12\x15\n\rpending_tasks\x18\x05 \x01(\x05\x12\x17\n\x0f\x63ompleted_tasks\x18\x06 \x01(\x05J\x04\x08\x02\x10\x03\"\x10\n\x0e\x45nginesRequest\"=\n\nEngineList\x12/\n\x07\x65ngines\x18\x01 \x03(\x0b\x32\x1e.ipcluster.protocol.EngineInfo\"$\n\x11TaskLookupRequest\x12\x0f\n\x07msg_ids\x18\x01 \x03(\t\"\xa8\x01\n\x0bTaskSummary\x12\x0e\n\x06msg_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x16\n\tengine_id\x18\x03 \x01(\x11H\x00\x88\x01\x01\x12\r\n\x05queue\x18\x04 \x01(\t\x12\x11\n\tsubmitted\x18\x05 \x01(\x01\x12\x0f\n\x07started\x18\x06 \x01(\x01\x12\x11\n\tcompleted\x18\x07 \x01(\x01\x12\r\n\x05\x65rror\x18\x08 \x01(\tB\x0c\n\n_engine_id\"A\n\x0fTaskLookupReply\x12.\n\x05tasks\x18\x01 \x03(\x0b\x32\x1f.ipcluster.protocol.TaskSummary\"&\n\x11StopEngineRequest\x12\x11\n\tengine_id\x18\x01 \x01(\x05\"\x11\n\x0fStopEngineReply\"\x11\n\x0fShutdownRequest\"\x0f\n\rShutdownReply\"\x0f\n\rHealthRequest\"t\n\x0bHealthReply\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0e\n\x06uptime\x18\x02 \x01(\x01\x12\x0f\n\x07\x65ngines\x18\x03 \x01(\x05\x12\r\n\x05peers\x18\x04 \x01(\x05\x12\x12\n\ntask_store\x18\x05 \x01(\t\x12\x11\n\tencrypted\x18\x06 \x01(\x08\x32\xe1\x04\n\x05\x41\x64min\x12V\n\nStatistics\x12%.ipcluster.protocol.StatisticsRequest\x1a!.ipcluster.protocol.HubStatistics\x12M\n\x07\x45ngines\x12\".ipcluster.protocol.EnginesRequest\x1a\x1e.ipcluster.protocol.EngineList\x12[\n\x0bQueueStatus\x12&.ipcluster.protocol.QueueStatusRequest\x1a$.ipcluster.protocol.QueueStatusReply\x12X\n\nTaskLookup\x12%.ipcluster.protocol.TaskLookupRequest\x1a#.ipcluster.protocol.TaskLookupReply\x12X\n\nStopEngine\x12%.ipcluster.protocol.StopEngineRequest\x1a#.ipcluster.protocol.StopEngineReply\x12R\n\x08Shutdown\x12#.ipcluster.protocol.ShutdownRequest\x1a!.ipcluster.protocol.ShutdownReply\x12L\n\x06Health\x12!.ipcluster.protocol.HealthRequest\x1a\x1f.ipcluster.protocol.HealthReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,6 +40,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ENGINESREQUEST']._serialized_end=252
   _globals['_ENGINELIST']._serialized_start=254
   _globals['_ENGINELIST']._serialized_end=315
-  _globals['_ADMIN']._serialized_start=318
-  _globals['_ADMIN']._serialized_end=492
+  _globals['_TASKLOOKUPREQUEST']._serialized_start=317
+  _globals['_TASKLOOKUPREQUEST']._serialized_end=353
+  _globals['_TASKSUMMARY']._serialized_start=356
+  _globals['_TASKSUMMARY']._serialized_end=524
+  _globals['_TASKLOOKUPREPLY']._serialized_start=526
+  _globals['_TASKLOOKUPREPLY']._serialized_end=591
+  _globals['_STOPENGINEREQUEST']._serialized_start=593
+  _globals['_STOPENGINEREQUEST']._serialized_end=631
+  _globals['_STOPENGINEREPLY']._serialized_start=633
+  _globals['_STOPENGINEREPLY']._serialized_end=650
+  _globals['_SHUTDOWNREQUEST']._serialized_start=652
+  _globals['_SHUTDOWNREQUEST']._serialized_end=669
+  _globals['_SHUTDOWNREPLY']._serialized_start=671
+  _globals['_SHUTDOWNREPLY']._serialized_end=686
+  _globals['_HEALTHREQUEST']._serialized_start=688
+  _globals['_HEALTHREQUEST']._serialized_end=703
+  _globals['_HEALTHREPLY']._serialized_start=705
+  _globals['_HEALTHREPLY']._serialized_end=821
+  _globals['_ADMIN']._serialized_start=824
+  _globals['_ADMIN']._serialized_end=1433
 # @@protoc_insertion_point(module_scope)

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from ipcluster.protocol.pb import admin_pb2 as ipcluster_dot_protocol_dot_pb_dot_admin__pb2
+from ipcluster.protocol.pb import registry_pb2 as ipcluster_dot_protocol_dot_pb_dot_registry__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -44,6 +45,31 @@ class AdminStub:
                 request_serializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.EnginesRequest.SerializeToString,
                 response_deserializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.EngineList.FromString,
                 _registered_method=True)
+        self.QueueStatus = channel.unary_unary(
+                '/ipcluster.protocol.Admin/QueueStatus',
+                request_serializer=ipcluster_dot_protocol_dot_pb_dot_registry__pb2.QueueStatusRequest.SerializeToString,
+                response_deserializer=ipcluster_dot_protocol_dot_pb_dot_registry__pb2.QueueStatusReply.FromString,
+                _registered_method=True)
+        self.TaskLookup = channel.unary_unary(
+                '/ipcluster.protocol.Admin/TaskLookup',
+                request_serializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.TaskLookupRequest.SerializeToString,
+                response_deserializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.TaskLookupReply.FromString,
+                _registered_method=True)
+        self.StopEngine = channel.unary_unary(
+                '/ipcluster.protocol.Admin/StopEngine',
+                request_serializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.StopEngineRequest.SerializeToString,
+                response_deserializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.StopEngineReply.FromString,
+                _registered_method=True)
+        self.Shutdown = channel.unary_unary(
+                '/ipcluster.protocol.Admin/Shutdown',
+                request_serializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.ShutdownRequest.SerializeToString,
+                response_deserializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.ShutdownReply.FromString,
+                _registered_method=True)
+        self.Health = channel.unary_unary(
+                '/ipcluster.protocol.Admin/Health',
+                request_serializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.HealthRequest.SerializeToString,
+                response_deserializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.HealthReply.FromString,
+                _registered_method=True)
 
 
 class AdminServicer:
@@ -61,6 +87,36 @@ class AdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def QueueStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TaskLookup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StopEngine(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Shutdown(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Health(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -73,6 +129,31 @@ def add_AdminServicer_to_server(servicer, server):
                     servicer.Engines,
                     request_deserializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.EnginesRequest.FromString,
                     response_serializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.EngineList.SerializeToString,
+            ),
+            'QueueStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueueStatus,
+                    request_deserializer=ipcluster_dot_protocol_dot_pb_dot_registry__pb2.QueueStatusRequest.FromString,
+                    response_serializer=ipcluster_dot_protocol_dot_pb_dot_registry__pb2.QueueStatusReply.SerializeToString,
+            ),
+            'TaskLookup': grpc.unary_unary_rpc_method_handler(
+                    servicer.TaskLookup,
+                    request_deserializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.TaskLookupRequest.FromString,
+                    response_serializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.TaskLookupReply.SerializeToString,
+            ),
+            'StopEngine': grpc.unary_unary_rpc_method_handler(
+                    servicer.StopEngine,
+                    request_deserializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.StopEngineRequest.FromString,
+                    response_serializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.StopEngineReply.SerializeToString,
+            ),
+            'Shutdown': grpc.unary_unary_rpc_method_handler(
+                    servicer.Shutdown,
+                    request_deserializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.ShutdownRequest.FromString,
+                    response_serializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.ShutdownReply.SerializeToString,
+            ),
+            'Health': grpc.unary_unary_rpc_method_handler(
+                    servicer.Health,
+                    request_deserializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.HealthRequest.FromString,
+                    response_serializer=ipcluster_dot_protocol_dot_pb_dot_admin__pb2.HealthReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -129,6 +210,141 @@ class Admin:
             '/ipcluster.protocol.Admin/Engines',
             ipcluster_dot_protocol_dot_pb_dot_admin__pb2.EnginesRequest.SerializeToString,
             ipcluster_dot_protocol_dot_pb_dot_admin__pb2.EngineList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueueStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ipcluster.protocol.Admin/QueueStatus',
+            ipcluster_dot_protocol_dot_pb_dot_registry__pb2.QueueStatusRequest.SerializeToString,
+            ipcluster_dot_protocol_dot_pb_dot_registry__pb2.QueueStatusReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TaskLookup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ipcluster.protocol.Admin/TaskLookup',
+            ipcluster_dot_protocol_dot_pb_dot_admin__pb2.TaskLookupRequest.SerializeToString,
+            ipcluster_dot_protocol_dot_pb_dot_admin__pb2.TaskLookupReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StopEngine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ipcluster.protocol.Admin/StopEngine',
+            ipcluster_dot_protocol_dot_pb_dot_admin__pb2.StopEngineRequest.SerializeToString,
+            ipcluster_dot_protocol_dot_pb_dot_admin__pb2.StopEngineReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Shutdown(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ipcluster.protocol.Admin/Shutdown',
+            ipcluster_dot_protocol_dot_pb_dot_admin__pb2.ShutdownRequest.SerializeToString,
+            ipcluster_dot_protocol_dot_pb_dot_admin__pb2.ShutdownReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Health(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ipcluster.protocol.Admin/Health',
+            ipcluster_dot_protocol_dot_pb_dot_admin__pb2.HealthRequest.SerializeToString,
+            ipcluster_dot_protocol_dot_pb_dot_admin__pb2.HealthReply.FromString,
             options,
             channel_credentials,
             insecure,
