@@ -53,7 +53,9 @@ class IPClusterStatus(BaseParallelApplication):
             channel = grpc.insecure_channel(address)
         with channel:
             stub = admin_pb2_grpc.AdminStub(channel)
-            call = {"timeout": self.timeout, "metadata": ((ADMIN_TOKEN_METADATA, info["admin_token"]),)}
+            # wait_for_ready: a controller still starting gets the whole time-out to come up
+            call = {"timeout": self.timeout, "wait_for_ready": True,
+                    "metadata": ((ADMIN_TOKEN_METADATA, info["admin_token"]),)}
             health = stub.Health(admin_pb2.HealthRequest(), **call)
             engines = stub.Engines(admin_pb2.EnginesRequest(), **call).engines
             queues = stub.QueueStatus(registry_pb2.QueueStatusRequest(), **call)
