@@ -34,6 +34,7 @@ from ipcluster.protocol._session import (
     split_idents,
 )
 from ipcluster.protocol._stores import STORE_CLASSES, UnknownStore, resolve_store_name
+from ipcluster.protocol._tunnel import SshSettings, Tunnel, TunnelError, open_tunnel
 from ipcluster.protocol.pb import header_pb2, records_pb2, registry_pb2, work_pb2
 
 __all__ = [
@@ -55,6 +56,9 @@ __all__ = [
     "ProtocolVersionError",
     "Session",
     "SignatureError",
+    "SshSettings",
+    "Tunnel",
+    "TunnelError",
     "UnknownStore",
     "configure_logging",
     "deserialize",
@@ -66,6 +70,7 @@ __all__ = [
     "ipython_dir",
     "is_wildcard",
     "new_key",
+    "open_tunnel",
     "parse",
     "read_connection_file",
     "readable",
