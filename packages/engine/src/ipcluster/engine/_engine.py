@@ -28,7 +28,10 @@ from ipcluster.protocol import (
     Loop,
     Message,
     Session,
+    SshSettings,
     header_pb2,
+    no_answer,
+    open_tunnel,
     readable,
     url,
 )
@@ -45,8 +48,10 @@ class RegistrationError(RuntimeError):
 
 class Engine:
     def __init__(self, info: dict[str, Any], log, *, timeout: float = 5.0, max_heartbeat_misses: int = 50,
-                 requested_id: int = NO_ENGINE):
-        self.info = info
+                 requested_id: int = NO_ENGINE, ssh: SshSettings | None = None):
+        self.info = info  # the controller's addresses, which messages name
+        # what the sockets connect to: the controller, or our end of an ssh tunnel to it
+        self.dial, self.tunnel = open_tunnel(info, ssh or SshSettings())
         self.log = log
         self.timeout = timeout
         self.requested_id = requested_id
@@ -85,7 +90,7 @@ class Engine:
         sock.sndhwm = sock.rcvhwm = 0
         if kind == zmq.DEALER:
             sock.identity = self.uuid.encode()
-        sock.connect(url(self.info, name))
+        sock.connect(url(self.dial, name))
         return sock
 
     def _start_heart(self) -> zmq.devices.ThreadDevice:
@@ -94,8 +99,8 @@ class Engine:
         heart.setsockopt_in(zmq.SUBSCRIBE, b"")
         heart.setsockopt_out(zmq.IDENTITY, self.uuid.encode())
         heart.setsockopt_out(zmq.LINGER, 0)
-        heart.connect_in(url(self.info, "hb_ping"))
-        heart.connect_out(url(self.info, "hb_pong"))
+        heart.connect_in(url(self.dial, "hb_ping"))
+        heart.connect_out(url(self.dial, "hb_pong"))
         heart.start()
         return heart
 
@@ -120,10 +125,7 @@ class Engine:
         self.session.send(self.hub, self.session.header(MT.REGISTRATION_REQUEST), request)
         address = url(self.info, "registration")
         if not self.hub.poll(int(self.timeout * 1000)):
-            raise RegistrationError(
-                f"no answer from the controller at {address} within {self.timeout:g} s: "
-                "is it running and reachable from this host? (raise --timeout if it is slow to start)"
-            )
+            raise RegistrationError(no_answer("the controller", self.info, "registration", self.timeout, self.tunnel))
         try:
             msg = self.session.unpack(self.hub.recv_multipart(copy=False))
             if msg.header.msg_type == MT.HUB_ERROR_REPLY:
@@ -158,6 +160,8 @@ class Engine:
             self.session.send(self.hub, self.session.header(MT.UNREGISTRATION_REQUEST), request)
         self.context.destroy(linger=500)
         self.loop.close()
+        if self.tunnel is not None:
+            self.tunnel.close()
 
     # -- liveness of the controller
 

@@ -19,6 +19,7 @@ from ipcluster.protocol._logging import configure_logging
 from ipcluster.protocol._loop import Loop
 from ipcluster.protocol._peer import HubPeer
 from ipcluster.protocol._profile import ProfileDir, ipython_dir
+from ipcluster.protocol._reach import no_answer
 from ipcluster.protocol._serialize import deserialize, deserialize_apply, serialize, serialize_apply
 from ipcluster.protocol._session import (
     DELIMITER,
@@ -70,6 +71,7 @@ __all__ = [
     "ipython_dir",
     "is_wildcard",
     "new_key",
+    "no_answer",
     "open_tunnel",
     "parse",
     "read_connection_file",
