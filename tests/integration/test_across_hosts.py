@@ -26,6 +26,10 @@ from netns_sshd import SshServer
 from ipcluster.protocol import CLIENT_FILE, ENGINE_FILE, SPEC_FILE
 
 CLIENT = str(Path(__file__).with_name("across_hosts_client.py"))
+GUIDE = Path(__file__).parents[2] / "docs" / "across-machines.md"
+# what stands for any value in the guide's example lines
+PLACEHOLDERS = {r"PORT": r"\d+", r"10\.0\.1\.\d+": r"[\d.]+", r"within \d+ s": r"within [\d.]+ s",
+                r"channel \d+": r"channel \d+"}
 START_WAIT = 30  # seconds for a controller to listen on all its ports
 STOP_WAIT = 10
 UNREACHABLE_WAIT = 2  # the engines' and clients' --timeout where the controller is out of reach
@@ -182,6 +186,19 @@ def run_engine(host: Host, profile: Path, *args: str) -> subprocess.CompletedPro
     return done
 
 
+def documented(line: str) -> bool:
+    """Whether docs/across-machines.md shows this line, but for its ports, addresses, waits and channel."""
+    placeholder = re.compile("(" + "|".join(PLACEHOLDERS) + ")")
+
+    def pattern(example: str) -> str:
+        parts = placeholder.split(example)  # text, placeholder, text, ...
+        return "".join(re.escape(part) if i % 2 == 0 else next(
+            anything for name, anything in PLACEHOLDERS.items() if re.fullmatch(name, part))
+            for i, part in enumerate(parts))
+
+    return any(re.fullmatch(pattern(example), line) for example in GUIDE.read_text().splitlines())
+
+
 def ssh_processes(host: Host) -> list[str]:
     return [" ".join(process.cmdline()) for process in processes_in(host.namespace) if process.name() == "ssh"]
 
@@ -246,6 +263,7 @@ def test_a_firewalled_controller_without_a_tunnel_is_named_with_the_likely_cause
     assert {"error": f"TimeoutError: no answer from the hub at {address} within {UNREACHABLE_WAIT} s: connections "
                      "to it time out: a firewall may drop them, or the address is wrong (--location); or tunnel "
                      "through an ssh server (ipengine --ssh, Client(sshserver=))"} == found
+    assert documented(found["error"])
 
 
 def test_engines_and_clients_tunnel_through_the_firewall(tunnelled_controller, hosts, sshd, paramiko_config,
@@ -303,6 +321,7 @@ def test_an_engine_elsewhere_than_a_loopback_controller_says_why(loopback_contro
                "only, for its own host: start it with --ip=* (or --ip=ADDRESS) and copy its new files, or tunnel "
                "through an ssh server (ipengine --ssh, Client(sshserver=))") == (
         done.returncode, done.stderr.strip().splitlines()[-1])
+    assert documented(done.stderr.strip().splitlines()[-1])
 
 
 def test_an_ssh_login_that_fails_is_one_line_with_what_ssh_said(loopback_controller, hosts, sshd) -> None:
@@ -311,6 +330,7 @@ def test_an_ssh_login_that_fails_is_one_line_with_what_ssh_said(loopback_control
     done = run_engine(hosts["b"], profile, "--ssh=c", f"--ssh-config={sshd.ssh_config}")
     assert (1, f"ipengine: cannot open the ssh tunnel via c: ssh: connect to host {hosts['c'].address} port 22: "
                "Connection refused") == (done.returncode, done.stderr.strip().splitlines()[-1])
+    assert documented(done.stderr.strip().splitlines()[-1])
 
 
 def test_a_client_whose_paramiko_login_fails_raises_one_line(loopback_controller, hosts, paramiko_config) -> None:
@@ -337,3 +357,4 @@ def test_a_tunnel_whose_server_cannot_reach_the_controller_says_what_ssh_said(lo
     assert re.fullmatch(rf"ipengine: no answer from the controller at tcp://127\.0\.0\.1:{port} through the ssh "
                         rf"tunnel via d within {UNREACHABLE_WAIT} s: ssh said: {said}",
                         done.stderr.strip().splitlines()[-1]), done.stderr
+    assert documented(done.stderr.strip().splitlines()[-1]) or tool == "paramiko"  # the guide quotes OpenSSH's

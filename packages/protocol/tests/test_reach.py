@@ -2,7 +2,10 @@
 
 import socket
 
+import pytest
+
 from ipcluster.protocol import no_answer
+from ipcluster.protocol._addresses import routable_address
 from ipcluster.protocol._tunnel import Tunnel
 
 HINT = "or tunnel through an ssh server (ipengine --ssh, Client(sshserver=))"
@@ -19,6 +22,17 @@ def test_nothing_listening_on_loopback_points_at_ip():
             "this host; a controller started without --ip listens on loopback only, for its own host: start it "
             f"with --ip=* (or --ip=ADDRESS) and copy its new files, {HINT}"
             ) == no_answer("the controller", info_for(port), "registration", 2)
+
+
+def test_a_refused_address_of_another_interface_asks_if_it_runs_there():
+    """A non-loopback address that refuses: is the controller running, and listening on that address?"""
+    address = routable_address()
+    if address is None:
+        pytest.skip("this host has no address but loopback")
+    port = free_port()
+    assert (f"no answer from the controller at tcp://{address}:{port} within 2 s: the connection was refused: is "
+            "the controller running, and listening on that address (--ip)? A firewall may refuse it too; "
+            f"{HINT}") == no_answer("the controller", info_for(port, address), "registration", 2)
 
 
 def test_something_listening_that_does_not_answer_is_not_that_controller():
