@@ -7,6 +7,7 @@ lives in this process, so it dies with it.
 
 from __future__ import annotations
 
+import logging
 import os
 import select
 import selectors
@@ -18,11 +19,17 @@ import paramiko
 from ipcluster.protocol._tunnel import LOCAL_HOST, SshSettings, Tunnel, TunnelError, split_server
 
 _CHUNK = 1 << 16
+# paramiko logs each failed channel open at ERROR, and with no handler configured Python prints that to
+# stderr, burying the one line we say about it. A handler of its own stops that fallback; an application
+# that configures logging still gets the records.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 # StrictHostKeyChecking values that accept a host key seen for the first time (kept in memory only)
 _TRUSTING = ("no", "off", "accept-new")
 
 
 class ParamikoTunnel(Tunnel):
+    """Forwards served by threads of this process: nothing outlives it."""
+
     def __init__(self, server: str, targets: dict[str, tuple[str, int]], settings: SshSettings):
         super().__init__(server, targets)
         self.timeout = settings.timeout
@@ -63,6 +70,8 @@ class ParamikoTunnel(Tunnel):
                 _pump(connection, channel)
 
     def close(self) -> None:
+        if not self._acceptor.is_alive():
+            return
         self._waker.send(b"x")
         self._acceptor.join()
         for listener in self._listeners.values():
