@@ -32,7 +32,7 @@ PACKAGE_TEST_TOOLS = {"hub": STORE_TOOLS, "client": MAGICS_TOOLS, "protocol": SS
 
 
 def system_services(session: nox.Session) -> None:
-    """redis-server and the like, which the store tests start for real: apt-installed when missing."""
+    """redis-server, Slurm, Grid Engine and the like, which the tests start for real: apt-installed when missing."""
     session.run(str(ROOT / "tools" / "setup-system"), external=True)
 
 nox.options.default_venv_backend = "uv|virtualenv"

@@ -13,11 +13,14 @@ from netns import Network, network_of, sweep_stale_namespaces
 
 from ipcluster.client import Client
 
-# the real redis-server and MongoDB wire-protocol server that the hub's store tests start, shared
+# the real redis-server and MongoDB wire-protocol server that the hub's store tests start, shared;
+# the batch systems' daemons start with the same helper
 sys.path.insert(0, str(Path(__file__).parents[2] / "packages" / "hub" / "tests"))
+from batch_systems import pbs, sge, slurm, standins
+from sshd import sshd
 from store_servers import mongo_url, redis_url
 
-__all__ = ["mongo_url", "redis_url"]
+__all__ = ["mongo_url", "pbs", "redis_url", "sge", "slurm", "sshd", "standins"]
 
 
 @pytest.fixture

@@ -358,3 +358,15 @@ def test_a_tunnel_whose_server_cannot_reach_the_controller_says_what_ssh_said(lo
                         rf"tunnel via d within {UNREACHABLE_WAIT} s: ssh said: {said}",
                         done.stderr.strip()), done.stderr
     assert documented(done.stderr.strip()) or tool == "paramiko"  # the guide quotes OpenSSH's
+
+
+def test_a_client_whose_tunnel_cannot_reach_the_controller_says_what_ssh_said(loopback_controller, hosts, sshd,
+                                                                              sshd_d) -> None:
+    """Client(sshserver="d") to a controller on a's loopback: TimeoutError with ssh's words, not a refusal."""
+    profile = copy_file(loopback_controller, CLIENT_FILE, hosts["d"], "wrong-server")
+    found = run_client(hosts["d"], profile, 0, sshserver="d", ssh_config=str(sshd.ssh_config),
+                       timeout=UNREACHABLE_WAIT)
+    port = loopback_controller.file(CLIENT_FILE)["registration"]
+    assert re.fullmatch(rf"TimeoutError: no answer from the hub at tcp://127\.0\.0\.1:{port} through the ssh tunnel "
+                        rf"via d within {UNREACHABLE_WAIT} s: ssh said: channel \d+: open failed: connect failed: "
+                        "Connection refused", found.get("error", "")), found

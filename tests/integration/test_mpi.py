@@ -33,5 +33,5 @@ def test_unknown_engine_launcher_is_one_line(ipython_dir, no_leftovers):
     env = {**os.environ, "IPYTHONDIR": str(ipython_dir)}
     result = run(["ipcluster.launchers.cluster", "start", "-n=1", "--engines=Kubernetes"], env)
     assert 1 == result.returncode
-    assert ["ipcluster: unknown engine launcher 'Kubernetes': choose one of Local, MPI, PBS, SGE, LSF, Slurm, "
+    assert ["ipcluster: unknown engine launcher 'Kubernetes': choose one of Local, MPI, SSH, PBS, SGE, LSF, Slurm, "
             "HTCondor, WindowsHPC (--engines=NAME)"] == result.stderr.strip().splitlines()

@@ -7,6 +7,7 @@ from ipcluster.launchers._names import UnknownLauncher, controller_class, engine
 from ipcluster.launchers.cluster import IPClusterStart
 from ipcluster.launchers.local import LocalControllerLauncher, LocalEngineSetLauncher
 from ipcluster.launchers.mpi import MPIControllerLauncher, MPIEngineSetLauncher
+from ipcluster.launchers.ssh import SSHControllerLauncher, SSHEngineSetLauncher
 
 
 @pytest.mark.parametrize(("name", "expected"), [
@@ -17,6 +18,10 @@ from ipcluster.launchers.mpi import MPIControllerLauncher, MPIEngineSetLauncher
     ("ipcluster.launchers.mpi.MPIEngineSetLauncher", MPIEngineSetLauncher),
     ("Local", LocalEngineSetLauncher),
     ("IPython.parallel.apps.launcher.LocalEngineSetLauncher", LocalEngineSetLauncher),
+    ("SSH", SSHEngineSetLauncher),
+    ("SSHEngineSetLauncher", SSHEngineSetLauncher),
+    ("ipcluster.launchers.ssh.SSHEngineSetLauncher", SSHEngineSetLauncher),
+    ("ipyparallel.cluster.launcher.SSHEngineSetLauncher", SSHEngineSetLauncher),
     ("PBS", systems.PBSEngineSetLauncher),
     ("sge", systems.SGEEngineSetLauncher),
     ("LSFEngineSetLauncher", systems.LSFEngineSetLauncher),
@@ -32,6 +37,8 @@ def test_engine_names_resolve(name, expected):
 @pytest.mark.parametrize(("name", "expected"), [
     ("Local", LocalControllerLauncher),
     ("MPI", MPIControllerLauncher),
+    ("SSH", SSHControllerLauncher),
+    ("ipyparallel.cluster.launcher.SSHControllerLauncher", SSHControllerLauncher),
     ("PBSControllerLauncher", systems.PBSControllerLauncher),
     ("IPython.parallel.apps.launcher.SGEControllerLauncher", systems.SGEControllerLauncher),
     ("slurm", systems.SlurmControllerLauncher),
@@ -54,7 +61,8 @@ def test_old_names_work_with_a_deprecation_warning(old, expected):
 @pytest.mark.parametrize("name", ["qsub", "", "S", "Kubernetes"])
 def test_unknown_or_ambiguous_names_list_the_choices(name):
     """A name matching no launcher (or several: 'S' is SGE, Slurm, ...) is refused with the available ones."""
-    with pytest.raises(UnknownLauncher, match="choose one of Local, MPI, PBS, SGE, LSF, Slurm, HTCondor, WindowsHPC"):
+    with pytest.raises(UnknownLauncher, match="choose one of Local, MPI, SSH, PBS, SGE, LSF, Slurm, HTCondor, "
+                                                 "WindowsHPC"):
         engine_set_class(name)
 
 

@@ -24,11 +24,13 @@ from ipcluster.client._records import RecordQueries
 from ipcluster.client._view import Targets
 from ipcluster.protocol import (
     CLIENT_FILE,
+    HANDSHAKE_EVENTS,
     ConnectionFileError,
     Message,
     ProfileDir,
     Session,
     SshSettings,
+    dial_curve,
     header_pb2,
     no_answer,
     open_tunnel,
@@ -71,7 +73,7 @@ class Client(RecordQueries, Interrupts):
                                                                       timeout=timeout))
         self.session = Session(self.info["key"].encode())
         self._context = zmq.Context()
-        self._inbox = Inbox(self.session)
+        self._inbox = Inbox(self.session, tunnelled=self._tunnel is not None)
         self._io = IOThread(self._sockets(), self._inbox.receive, self._inbox.fail_everything)
         self._io.start()
         self._closed = False
@@ -103,7 +105,8 @@ class Client(RecordQueries, Interrupts):
                 # connection (the process died, or its host fell silent for HUB_SILENCE_MS) fails
                 # everything. Options count only when set before connect.
                 socket.heartbeat_ivl, socket.heartbeat_timeout = HUB_PING_MS, HUB_SILENCE_MS
-                sockets[CONTROLLER_WATCH] = socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+                sockets[CONTROLLER_WATCH] = socket.get_monitor_socket(HANDSHAKE_EVENTS)
+            dial_curve(socket, self.info.get("curve"))
             socket.connect(url(self._dial, channel))
             sockets[channel] = socket
         return sockets
@@ -281,7 +284,8 @@ class Client(RecordQueries, Interrupts):
         except RuntimeError as exc:  # failed by fail_everything: closed, or the controller is gone
             raise RuntimeError(str(exc)) from None
         except TimeoutError:
-            raise TimeoutError(no_answer("the hub", self.info, "registration", self.timeout, self._tunnel)) from None
+            raise TimeoutError(no_answer("the hub", self.info, "registration", self.timeout, self._tunnel,
+                                         self._inbox.refusal)) from None
         finally:
             self._inbox.hub_requests.pop(header.msg_id, None)
 

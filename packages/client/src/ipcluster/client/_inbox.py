@@ -19,7 +19,17 @@ from zmq.utils import monitor as zmq_monitor
 
 from ipcluster.client._asyncresult import TaskFuture, moment
 from ipcluster.client._errors import EngineError, HubError, error_from_reply
-from ipcluster.protocol import MalformedMessage, Message, ProtocolVersionError, Session, deserialize, header_pb2, parse
+from ipcluster.protocol import (
+    MalformedMessage,
+    Message,
+    ProtocolVersionError,
+    Session,
+    deserialize,
+    handshake_failure,
+    header_pb2,
+    parse,
+    refused_at_once,
+)
 from ipcluster.protocol import records_pb2 as rec
 from ipcluster.protocol import registry_pb2 as reg
 from ipcluster.protocol import work_pb2 as work
@@ -48,14 +58,17 @@ def with_result_buffers(records: Sequence[rec.TaskRecord], frames: Sequence) -> 
 
 
 class Inbox:
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, tunnelled: bool = False):
         self.session = session
+        self.tunnelled = tunnelled
+        self.refusal = ""  # a handshake through the tunnel that failed, judged when the hub is overdue
         self.engines: dict[int, str] = {}
         self.engines_changed = threading.Condition()
         self.pending: dict[str, TaskFuture] = {}
         self.pending_by_engine: defaultdict[str, set[str]] = defaultdict(set)
         self.hub_requests: dict[str, Future] = {}
         self.stopped: BaseException | None = None
+        self.handshaken = False  # a connection that drops before its handshake was refused, not lost
 
     # -- the user's side
 
@@ -138,11 +151,19 @@ class Inbox:
             self._resolve_hub_request(msg)
 
     def _controller_event(self, frames: list[zmq.Frame]) -> None:
-        """The connection to the hub dropped: the controller died, or its host went silent."""
+        """The connection to the hub dropped (the controller died, or its host went silent), or was refused."""
         event = zmq_monitor.parse_monitor_message([frame.bytes for frame in frames])
-        if event["event"] == zmq.EVENT_DISCONNECTED:
-            address = event["endpoint"].decode(errors="replace")
+        address = event["endpoint"].decode(errors="replace")
+        if event["event"] == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+            self.handshaken = True
+        elif event["event"] == zmq.EVENT_DISCONNECTED and self.handshaken:
             self.fail_everything(ConnectionError(f"lost the controller at {address}"))
+        else:
+            refusal = handshake_failure(event["event"], address, "client")
+            if refused_at_once(event["event"], self.tunnelled):
+                self.fail_everything(ConnectionError(refusal))
+            else:
+                self.refusal = refusal
 
     def _take(self, msg_id: str) -> TaskFuture | None:
         future = self.pending.pop(msg_id, None)

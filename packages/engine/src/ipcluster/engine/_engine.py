@@ -18,21 +18,27 @@ from typing import Any
 
 import zmq
 import zmq.devices
+from zmq.utils import monitor as zmq_monitor
 
 from ipcluster.engine._control import AbortedTasks, ControlWatch, act_on_running_task
 from ipcluster.engine._kernel import Kernel, error_info, utf8_safe
 from ipcluster.engine._signals import StopSignals, TaskAborted
 from ipcluster.engine._streams import OutStream
 from ipcluster.protocol import (
+    HANDSHAKE_EVENTS,
     NO_ENGINE,
     Loop,
     Message,
     Session,
     SshSettings,
+    curve_options,
+    dial_curve,
+    handshake_failure,
     header_pb2,
     no_answer,
     open_tunnel,
     readable,
+    refused_at_once,
     url,
 )
 from ipcluster.protocol import registry_pb2 as reg
@@ -70,7 +76,7 @@ class Engine:
         self._current_parent = ""
         self.exit_code = 0  # 1 when the controller was lost or gave up on this engine
 
-        self.hub = self._socket(zmq.DEALER, "registration")
+        self.hub = self._socket(zmq.DEALER, "registration", watch=True)
         self.mux = self._socket(zmq.DEALER, "mux")
         self.task = self._socket(zmq.DEALER, "task")
         self.control = self._socket(zmq.DEALER, "control")
@@ -84,12 +90,15 @@ class Engine:
         self.stdout = OutStream("stdout", self._publish_stream, self._iopub_lock)
         self.stderr = OutStream("stderr", self._publish_stream, self._iopub_lock)
 
-    def _socket(self, kind: int, name: str) -> zmq.Socket:
+    def _socket(self, kind: int, name: str, watch: bool = False) -> zmq.Socket:
         sock = self.context.socket(kind)
         sock.linger = 1000 if kind in (zmq.DEALER, zmq.PUB) else 0
         sock.sndhwm = sock.rcvhwm = 0
         if kind == zmq.DEALER:
             sock.identity = self.uuid.encode()
+        dial_curve(sock, self.info.get("curve"))
+        if watch:  # before connecting, or the handshake's outcome may come unseen
+            self.hub_watch = sock.get_monitor_socket(HANDSHAKE_EVENTS)
         sock.connect(url(self.dial, name))
         return sock
 
@@ -99,6 +108,9 @@ class Engine:
         heart.setsockopt_in(zmq.SUBSCRIBE, b"")
         heart.setsockopt_out(zmq.IDENTITY, self.uuid.encode())
         heart.setsockopt_out(zmq.LINGER, 0)
+        for option, value in curve_options(self.info.get("curve")):
+            heart.setsockopt_in(option, value)
+            heart.setsockopt_out(option, value)
         heart.connect_in(url(self.dial, "hb_ping"))
         heart.connect_out(url(self.dial, "hb_pong"))
         heart.start()
@@ -115,6 +127,32 @@ class Engine:
         with self.signals:
             self.kernel.execute(code, filename)
 
+    def _await_hub_answer(self, address: str) -> None:
+        """Until the hub answers; RegistrationError when the handshake is refused or the time-out passes."""
+        deadline = time.monotonic() + self.timeout
+        poller = zmq.Poller()
+        poller.register(self.hub, zmq.POLLIN)
+        poller.register(self.hub_watch, zmq.POLLIN)
+        shook_hands = False  # a drop after the handshake is a lost controller, which the time-out reports
+        refusal = ""  # what a failed handshake through a tunnel means, unless ssh says otherwise
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                ready = dict(poller.poll(max(1, int(left * 1000))))
+                if self.hub in ready:
+                    return
+                if self.hub_watch in ready:
+                    event = zmq_monitor.recv_monitor_message(self.hub_watch)["event"]
+                    shook_hands = shook_hands or event == zmq.EVENT_HANDSHAKE_SUCCEEDED
+                    if not shook_hands:
+                        refusal = handshake_failure(event, address, "engine")
+                        if refused_at_once(event, self.tunnel is not None):
+                            raise RegistrationError(refusal)
+        finally:
+            self.hub.disable_monitor()
+            self.hub_watch.close(linger=0)
+        raise RegistrationError(no_answer("the controller", self.info, "registration", self.timeout, self.tunnel,
+                                          refusal))
+
     def register(self) -> int:
         """Say hello to every queue, then register with the hub; returns the engine id."""
         for queue in (self.mux, self.task, self.control):
@@ -124,8 +162,7 @@ class Engine:
         )
         self.session.send(self.hub, self.session.header(MT.REGISTRATION_REQUEST), request)
         address = url(self.info, "registration")
-        if not self.hub.poll(int(self.timeout * 1000)):
-            raise RegistrationError(no_answer("the controller", self.info, "registration", self.timeout, self.tunnel))
+        self._await_hub_answer(address)
         try:
             msg = self.session.unpack(self.hub.recv_multipart(copy=False))
             if msg.header.msg_type == MT.HUB_ERROR_REPLY:

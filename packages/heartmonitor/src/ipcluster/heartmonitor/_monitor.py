@@ -57,6 +57,9 @@ class HeartMonitor:
         self.hub = self.context.socket(zmq.DEALER)
         for socket in (self.ping, self.pong, self.hub):
             socket.linger = 0
+        spec.serve(self.ping)
+        spec.serve(self.pong)
+        spec.dial(self.hub)
         self.ping.bind(spec.bind_url("hb_ping"))
         self.pong.bind(spec.bind_url("hb_pong"))
         self.hub.connect(spec.connect_url("registration"))

@@ -97,6 +97,7 @@ class Hub:
         socket.linger = 0
         if kind in (zmq.ROUTER, zmq.PUB):
             socket.sndhwm = 0
+        self.spec.serve(socket)
         socket.bind(self.spec.bind_url(name))
         return socket
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from ipcluster.launchers._remote import SSHError
 from ipcluster.launchers._template import TemplateError
 from ipcluster.launchers._watch import EngineWatch
 from ipcluster.launchers.batch import BatchError
 
 # what a launch can fail with that is the user's to fix: each message names the problem and the fix
-LAUNCH_ERRORS = (FileNotFoundError, BatchError, TemplateError)
+LAUNCH_ERRORS = (FileNotFoundError, BatchError, TemplateError, SSHError)
 
 
 class Exited(Protocol):

@@ -16,18 +16,20 @@ from traitlets.utils.bunch import Bunch
 from ipcluster.launchers import systems
 from ipcluster.launchers.local import LocalControllerLauncher, LocalEngineSetLauncher
 from ipcluster.launchers.mpi import MPIControllerLauncher, MPIEngineSetLauncher
+from ipcluster.launchers.ssh import SSHControllerLauncher, SSHEngineSetLauncher, SSHLauncher
 
 BATCH_SYSTEMS = ("PBS", "SGE", "LSF", "Slurm", "HTCondor", "WindowsHPC")
 ENGINE_SETS: dict[str, Any] = {cls.__name__: cls for cls in (
-    LocalEngineSetLauncher, MPIEngineSetLauncher,
+    LocalEngineSetLauncher, MPIEngineSetLauncher, SSHEngineSetLauncher,
     *(getattr(systems, f"{name}EngineSetLauncher") for name in BATCH_SYSTEMS),
 )}
 CONTROLLERS: dict[str, Any] = {cls.__name__: cls for cls in (
-    LocalControllerLauncher, MPIControllerLauncher,
+    LocalControllerLauncher, MPIControllerLauncher, SSHControllerLauncher,
     *(getattr(systems, f"{name}ControllerLauncher") for name in BATCH_SYSTEMS),
 )}
 # ipyparallel's config sections for the launchers, read by `ipcluster` and written into its config file
-LAUNCHER_SECTIONS = [systems.BatchSystemLauncher, *(getattr(systems, f"{name}Launcher") for name in BATCH_SYSTEMS)]
+LAUNCHER_SECTIONS = [SSHLauncher, SSHEngineSetLauncher, SSHControllerLauncher, systems.BatchSystemLauncher,
+                     *(getattr(systems, f"{name}Launcher") for name in BATCH_SYSTEMS)]
 OLD_NAMES = {"MPIExec": "MPI", "WinHPC": "WindowsHPC", "Condor": "HTCondor"}
 
 

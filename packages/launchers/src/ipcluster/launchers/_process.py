@@ -10,9 +10,9 @@ import time
 from collections.abc import Sequence
 
 
-def python_command(module: str, *args: str) -> list[str]:
-    """Run an ipcluster module with this interpreter, so the child sees the same packages."""
-    return [sys.executable, "-m", module, *args]
+def python_command(module: str, *args: str, python: str = sys.executable) -> list[str]:
+    """Run an ipcluster module with this interpreter (by default), so the child sees the same packages."""
+    return [python, "-m", module, *args]
 
 
 class LocalProcess:
@@ -37,6 +37,10 @@ class LocalProcess:
     def returncode(self) -> int | None:
         return self.process.poll() if self.process else None
 
+    def terminate(self) -> None:
+        """Ask it to stop: SIGTERM."""
+        self.signal(signal.SIGTERM)
+
     def signal(self, signum: int) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signum)
@@ -50,14 +54,14 @@ class LocalProcess:
 
 
 def stop_all(processes: Sequence[LocalProcess], timeout: float) -> None:
-    """SIGTERM every process, wait for all against one deadline, SIGKILL the rest."""
-    running = [p.process for p in processes if p.process is not None and p.process.poll() is None]
+    """Ask every process to stop (SIGTERM), wait for all against one deadline, SIGKILL the rest."""
+    running = [p for p in processes if p.running]
     for process in running:
-        process.send_signal(signal.SIGTERM)
+        process.terminate()
     deadline = time.monotonic() + timeout
-    for process in running:
+    for child in (p.process for p in running if p.process is not None):
         try:
-            process.wait(max(0.0, deadline - time.monotonic()))
+            child.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            child.kill()
+            child.wait()

@@ -13,7 +13,15 @@ from pathlib import Path
 
 import zmq
 
-from ipcluster.protocol import ConnectionFileError, Session, drain, header_pb2, read_connection_file, url
+from ipcluster.protocol import (
+    ConnectionFileError,
+    Session,
+    dial_curve,
+    drain,
+    header_pb2,
+    read_connection_file,
+    url,
+)
 from ipcluster.protocol import registry_pb2 as reg
 
 MT = header_pb2.MsgType
@@ -61,6 +69,7 @@ class EngineWatch:
         self._session = Session(info["key"].encode())
         self._socket = zmq.Context.instance().socket(zmq.DEALER)
         self._socket.setsockopt(zmq.LINGER, 0)
+        dial_curve(self._socket, info.get("curve"))
         self._socket.connect(url(info, "registration"))
         # queued until the hub is up, so one request is enough
         self._session.send(self._socket, self._session.header(MT.CONNECTION_REQUEST), reg.ConnectionRequest())

@@ -6,6 +6,7 @@
     ipcluster profile create [--profile=P] [--reset]    # a profile with every setting written out
     ipcluster profile list    # the profiles in IPYTHONDIR and the current folder
     ipcluster list [--output=json]    # the running clusters of every profile
+    ipcluster keys list|add NAME|revoke NAME    # who may connect to an encrypting controller
 
 Exit codes as ipyparallel's: 10 already running, 11 already stopped, 12 no cluster.
 """
@@ -41,7 +42,9 @@ from ipcluster.launchers._pidfile import (
 )
 from ipcluster.launchers._supervise import Supervisor
 from ipcluster.launchers._watch import EngineWatch
+from ipcluster.launchers.keys import IPClusterKeys
 from ipcluster.launchers.listing import IPClusterList
+from ipcluster.launchers.local import override
 from ipcluster.launchers.mpi import MPILauncher
 from ipcluster.launchers.profiles import ProfileApp
 from ipcluster.launchers.stop import IPClusterStop
@@ -179,11 +182,10 @@ class IPClusterEngines(BaseParallelApplication):
             self.slog.warning("engines exited", which=str(exited), returncode=exited.returncode)
 
     def _engine_args(self) -> list[str]:
-        """Our defaults for the engines, each dropped when engine_args sets it (traitlets refuses a value twice)."""
-        given = {arg.lstrip("-").split("=", 1)[0].rsplit(".", 1)[-1].replace("_", "-") for arg in self.engine_args}
+        """Our defaults for the engines, each dropped when engine_args sets it."""
         # the controller starts beside these engines: give its hub longer than a lone ipengine's 5 s
-        defaults = {"log-level": self.log_level_name, "timeout": LAUNCHED_ENGINE_TIMEOUT}
-        return [*(f"--{name}={value}" for name, value in defaults.items() if name not in given), *self.engine_args]
+        return override([f"--log-level={self.log_level_name}", f"--timeout={LAUNCHED_ENGINE_TIMEOUT}"],
+                        self.engine_args)
 
     def _daemonize(self) -> int:
         """Re-run this command without --daemonize in a new session, and return once it is up."""
@@ -276,6 +278,7 @@ SUBCOMMANDS: dict[str, type[BaseParallelApplication]] = {
     "stop": IPClusterStop,
     "profile": ProfileApp,
     "list": IPClusterList,
+    "keys": IPClusterKeys,
 }
 
 

@@ -5,25 +5,32 @@ from __future__ import annotations
 import os
 import sys
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import ClassVar
 
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, CaselessStrEnum, Integer, Unicode, Union
 
 from ipcluster.launchers._pidfile import remove_pid_file, write_pid_file
 from ipcluster.launchers._process import LocalProcess, python_command
 from ipcluster.launchers._supervise import Supervisor
+from ipcluster.launchers.keys import allow_peers
 from ipcluster.protocol import (
     CLIENT_FILE,
+    CURVE_MODES,
     ENGINE_FILE,
+    KEYS_FILE,
     PORT_NAMES,
     SPEC_FILE,
     STORE_CLASSES,
     ConnectionFileError,
     ControllerSpec,
+    CurveError,
     UnknownStore,
+    curve_wanted,
     free_ports,
     guess_location,
     new_key,
+    new_key_pair,
     read_connection_file,
     resolve_store_name,
     write_connection_file,
@@ -56,6 +63,10 @@ class IPControllerApp(BaseParallelApplication):
     max_heartmonitor_misses = Integer(5, help="missed heartbeats before an engine is declared dead").tag(config=True)
     record_buffer_limit = Integer(1 << 20, min=0, help="the largest buffers (bytes per message) kept in task "
                                   "records; larger ones reach engines and clients but not the store").tag(config=True)
+    curve = Union([Bool(), CaselessStrEnum(CURVE_MODES)], default_value="auto",
+                  help="encrypt every connection with CurveZMQ and admit only peers whose own key is on the "
+                  "allow-list: 'auto' (on when listening beyond loopback), 'required' (True) or 'disabled' "
+                  "(False)").tag(config=True)
     db_class = Unicode("DictDB", help="the task-record store: DictDB (memory), SQLiteDB, RedisDB, MongoDB or NoDB; "
                        "a full name, class name or prefix").tag(config=True)
 
@@ -68,6 +79,7 @@ class IPControllerApp(BaseParallelApplication):
         "scheme": "IPControllerApp.scheme_name",
         "hwm": "IPControllerApp.hwm",
         "ping": "IPControllerApp.period",
+        "curve": "IPControllerApp.curve",
     }
     flags = {
         **COMMON_FLAGS,
@@ -83,6 +95,9 @@ class IPControllerApp(BaseParallelApplication):
         spec = self._spec()
         security = self.profile_path.security
         write_connection_file(security / SPEC_FILE, spec.to_dict())
+        if spec.curve_server:
+            allow_peers(Path(spec.curve_keys_file), {"engines": spec.curve_engine, "client": spec.curve_client},
+                        keep_others=self.reuse_files)
         write_connection_file(security / ENGINE_FILE, spec.engine_info())
         write_connection_file(security / CLIENT_FILE, spec.client_info())
         self.slog.info("wrote connection files", folder=str(security), registration=spec.connect_url("registration"))
@@ -101,16 +116,33 @@ class IPControllerApp(BaseParallelApplication):
             db_class=self._store_name(), db_config=self._store_config(), profile_dir=str(self.profile_path.path),
             record_buffer_limit=self.record_buffer_limit,
         )
-        if self.reuse_files:
-            path = self.profile_path.security / SPEC_FILE
-            try:
-                old = ControllerSpec.from_dict(read_connection_file(path), source=str(path))
-                fresh.key, fresh.ports = old.key, old.ports
-            except ConnectionFileError as exc:
-                self.slog.info("no previous connection files to reuse; choosing fresh ports", reason=str(exc))
+        old = self._previous_spec() if self.reuse_files else None
+        if old is not None:
+            fresh.key, fresh.ports = old.key, old.ports
+        if self._curve_wanted():
+            # --reuse keeps the keys too, so copied files stay valid (a file whose key was revoked stays refused)
+            keys = old if old is not None and old.curve_server else None
+            fresh.curve_server = keys.curve_server if keys else new_key_pair()
+            fresh.curve_engine = keys.curve_engine if keys else new_key_pair()
+            fresh.curve_client = keys.curve_client if keys else new_key_pair()
+            fresh.curve_keys_file = str(self.profile_path.security / KEYS_FILE)
         if set(fresh.ports) != set(PORT_NAMES):
             fresh.ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES), self.ip), strict=True))
         return fresh
+
+    def _previous_spec(self) -> ControllerSpec | None:
+        path = self.profile_path.security / SPEC_FILE
+        try:
+            return ControllerSpec.from_dict(read_connection_file(path), source=str(path))
+        except ConnectionFileError as exc:
+            self.slog.info("no previous connection files to reuse; choosing fresh ports", reason=str(exc))
+            return None
+
+    def _curve_wanted(self) -> bool:
+        try:
+            return curve_wanted(self.curve, self.ip)
+        except CurveError as exc:
+            raise UsageError(str(exc)) from None
 
     def _store_name(self) -> str:
         try:

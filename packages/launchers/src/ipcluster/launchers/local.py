@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from traitlets.config import Config
 
@@ -11,22 +13,45 @@ from ipcluster.launchers._process import LocalProcess, python_command, stop_all
 from ipcluster.launchers._watch import EngineWatch
 
 
-def controller_command(profile_dir: Path, controller_args: Sequence[str], *ours: str) -> list[str]:
-    return python_command("ipcluster.launchers.controller", f"--profile-dir={profile_dir}", "--log-to-file", *ours,
-                          *controller_args)
+def option_name(arg: str) -> str:
+    """'timeout' for ``--timeout=5``, ``--IPEngineApp.timeout=5`` and ``--timeout``: what an argument sets."""
+    return arg.lstrip("-").split("=", 1)[0].rsplit(".", 1)[-1].replace("_", "-")
 
 
-def engine_command(profile_dir: Path, engine_args: Sequence[str], *ours: str) -> list[str]:
-    return python_command("ipcluster.engine", f"--profile-dir={profile_dir}", "--log-to-file", *ours, *engine_args)
+def option_value(args: Sequence[str], name: str) -> str | None:
+    """The value the last ``--name=value`` (or ``--name value``) among `args` gives, if any."""
+    found = None
+    for index, arg in enumerate(args):
+        if arg.startswith("-") and option_name(arg) == name:
+            found = arg.partition("=")[2] if "=" in arg else (args[index + 1] if index + 1 < len(args) else None)
+    return found
 
 
-class LocalControllerLauncher:
-    """Runs ``ipcontroller`` for a profile."""
+def override(defaults: Sequence[str], args: Sequence[str]) -> list[str]:
+    """`defaults` less each option `args` sets, then `args`: traitlets refuses a value given twice."""
+    given = {option_name(arg) for arg in args if arg.startswith("-")}
+    return [*(arg for arg in defaults if option_name(arg) not in given), *args]
+
+
+def controller_command(profile_dir: Path | str, controller_args: Sequence[str], *ours: str,
+                       python: str = sys.executable) -> list[str]:
+    return python_command("ipcluster.launchers.controller",
+                          *override([f"--profile-dir={profile_dir}", "--log-to-file", *ours], controller_args),
+                          python=python)
+
+
+def engine_command(profile_dir: Path | str, engine_args: Sequence[str], *ours: str,
+                   python: str = sys.executable) -> list[str]:
+    return python_command("ipcluster.engine",
+                          *override([f"--profile-dir={profile_dir}", "--log-to-file", *ours], engine_args),
+                          python=python)
+
+
+class OneProcessController:
+    """A controller launcher whose controller is one child process (ipcontroller, mpiexec or ssh)."""
 
     poll_interval: float | None = None  # its exit wakes ipcluster (SIGCHLD)
-
-    def __init__(self, profile_dir: Path, controller_args: Sequence[str] = (), config: Config | None = None):
-        self.process = LocalProcess(controller_command(profile_dir, controller_args, "--die-with-parent"))
+    process: LocalProcess
 
     def start(self) -> None:
         self.process.start()
@@ -40,18 +65,31 @@ class LocalControllerLauncher:
         return self.process.returncode
 
     def cleanup_commands(self) -> list[list[str]]:
-        return []  # our children die with us (--die-with-parent)
+        return []  # the child dies with us (--die-with-parent), and a remote one with its ssh connection
 
     def stop(self, timeout: float = 10.0) -> None:
         self.process.stop(timeout)
 
+    def __str__(self) -> str:
+        return str(self.process)
 
-class EngineSet:
+
+class LocalControllerLauncher(OneProcessController):
+    """Runs ``ipcontroller`` for a profile."""
+
+    def __init__(self, profile_dir: Path, controller_args: Sequence[str] = (), config: Config | None = None):
+        self.process = LocalProcess(controller_command(profile_dir, controller_args, "--die-with-parent"))
+
+
+P = TypeVar("P", bound=LocalProcess)
+
+
+class EngineSet(Generic[P]):
     """The processes that run a set of engines, started and stopped together."""
 
     poll_interval: float | None = None  # an exit wakes ipcluster (SIGCHLD)
 
-    def __init__(self, processes: list[LocalProcess], n: int):
+    def __init__(self, processes: list[P], n: int):
         self.processes = processes
         self.n = n  # engines, which may be more than processes (mpiexec runs them all)
 
@@ -67,7 +105,7 @@ class EngineSet:
         """Every engine still running is registered with the hub (engines are these processes)."""
         return {process.pid for process in self.processes if process.running} <= watch.pids_here()
 
-    def reap(self) -> list[LocalProcess]:
+    def reap(self) -> list[P]:
         """Collect processes that exited since the last call (no zombies left behind)."""
         exited = [process for process in self.processes if not process.running]
         self.processes = [process for process in self.processes if process not in exited]
@@ -81,7 +119,7 @@ class EngineSet:
         return []  # our children die with us (--die-with-parent)
 
 
-class LocalEngineSetLauncher(EngineSet):
+class LocalEngineSetLauncher(EngineSet[LocalProcess]):
     """Runs `n` ``ipengine`` processes for a profile."""
 
     def __init__(self, profile_dir: Path, n: int, engine_args: Sequence[str] = (), config: Config | None = None):

@@ -17,7 +17,7 @@ from traitlets.config import Config, Configurable
 
 from ipcluster.launchers._process import LocalProcess
 from ipcluster.launchers._watch import EngineWatch
-from ipcluster.launchers.local import EngineSet, LocalControllerLauncher, controller_command, engine_command
+from ipcluster.launchers.local import EngineSet, OneProcessController, controller_command, engine_command
 
 
 class MPILauncher(Configurable):
@@ -35,7 +35,7 @@ class MPILauncher(Configurable):
         return [*self.mpi_cmd, "-n", str(n), *self.mpi_args, *program]
 
 
-class MPIEngineSetLauncher(EngineSet):
+class MPIEngineSetLauncher(EngineSet[LocalProcess]):
     """One ``mpiexec`` running `n` engines; they are ready when the hub lists `n` of them."""
 
     def __init__(self, profile_dir: Path, n: int, engine_args: Sequence[str] = (), config: Config | None = None):
@@ -47,7 +47,7 @@ class MPIEngineSetLauncher(EngineSet):
         return self.running and watch.joined() >= self.n
 
 
-class MPIControllerLauncher(LocalControllerLauncher):
+class MPIControllerLauncher(OneProcessController):
     """``mpiexec -n 1 ipcontroller``, for sites that want every process started by MPI."""
 
     def __init__(self, profile_dir: Path, controller_args: Sequence[str] = (), config: Config | None = None):

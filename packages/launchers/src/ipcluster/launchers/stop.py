@@ -40,7 +40,7 @@ class IPClusterStop(BaseParallelApplication):
             return ALREADY_STOPPED
         deadline = time.monotonic() + self.timeout
         for what, pid in running.items():
-            code = self._stop(what, pid, deadline)
+            code = self._stop(what, pid, deadline, found[what][0])
             if code:
                 return code
         return 0
@@ -55,7 +55,7 @@ class IPClusterStop(BaseParallelApplication):
                 found[what] = (path, data)
         return found
 
-    def _stop(self, what: str, pid: int, deadline: float) -> int:
+    def _stop(self, what: str, pid: int, deadline: float, path: Path) -> int:
         """Signal `pid` and wait for it to exit; a pid we may not signal is one line, not a traceback."""
         try:
             os.kill(pid, self.signal)
@@ -68,5 +68,8 @@ class IPClusterStop(BaseParallelApplication):
                 return self.fail(f"{what} (pid {pid}) is still running after {self.timeout:g} s; "
                                  f"kill it with `kill -9 {pid}`")
             time.sleep(0.02)  # another process: nothing to wait on but its pid
+        left = read_pid_file(path)
+        if left is not None and left["pid"] == pid:  # it died without cleaning up (SIGKILL): do its part
+            remove_stale(path, left, f"{what} (pid {pid}) exited without cleaning up")
         print(f"ipcluster: stopped {what} of profile {self.profile_path.name!r}")
         return 0

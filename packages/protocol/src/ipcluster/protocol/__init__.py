@@ -14,12 +14,23 @@ from ipcluster.protocol._connection import (
     url,
     write_connection_file,
 )
+from ipcluster.protocol._curve import (
+    HANDSHAKE_EVENTS,
+    KEYS_FILE,
+    CurveError,
+    curve_wanted,
+    handshake_failure,
+    new_key_pair,
+)
+from ipcluster.protocol._curve import MODES as CURVE_MODES
+from ipcluster.protocol._curve import client_options as curve_options
+from ipcluster.protocol._curve import dial as dial_curve
 from ipcluster.protocol._frames import drain, readable, recv_frames, send_frames
 from ipcluster.protocol._logging import configure_logging
 from ipcluster.protocol._loop import Loop
 from ipcluster.protocol._peer import HubPeer
 from ipcluster.protocol._profile import ProfileDir, ipython_dir
-from ipcluster.protocol._reach import no_answer
+from ipcluster.protocol._reach import no_answer, refused_at_once
 from ipcluster.protocol._serialize import deserialize, deserialize_apply, serialize, serialize_apply
 from ipcluster.protocol._session import (
     DELIMITER,
@@ -40,8 +51,11 @@ from ipcluster.protocol.pb import header_pb2, records_pb2, registry_pb2, work_pb
 
 __all__ = [
     "CLIENT_FILE",
+    "CURVE_MODES",
     "DELIMITER",
     "ENGINE_FILE",
+    "HANDSHAKE_EVENTS",
+    "KEYS_FILE",
     "NO_ENGINE",
     "PORT_NAMES",
     "PROTOCOL_VERSION",
@@ -49,6 +63,7 @@ __all__ = [
     "STORE_CLASSES",
     "ConnectionFileError",
     "ControllerSpec",
+    "CurveError",
     "HubPeer",
     "Loop",
     "MalformedMessage",
@@ -62,15 +77,20 @@ __all__ = [
     "TunnelError",
     "UnknownStore",
     "configure_logging",
+    "curve_options",
+    "curve_wanted",
     "deserialize",
     "deserialize_apply",
+    "dial_curve",
     "drain",
     "free_ports",
     "guess_location",
+    "handshake_failure",
     "header_pb2",
     "ipython_dir",
     "is_wildcard",
     "new_key",
+    "new_key_pair",
     "no_answer",
     "open_tunnel",
     "parse",
@@ -78,6 +98,7 @@ __all__ = [
     "readable",
     "records_pb2",
     "recv_frames",
+    "refused_at_once",
     "registry_pb2",
     "resolve_store_name",
     "send_frames",

@@ -20,6 +20,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import zmq
+
+from ipcluster.protocol import _curve
 from ipcluster.protocol._addresses import routable_address
 from ipcluster.protocol._session import PROTOCOL_VERSION
 
@@ -105,6 +108,12 @@ class ControllerSpec:
     # the controller's profile folder: where a file-based store keeps a relative filename
     profile_dir: str = ""
     db_config: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # CurveZMQ (_curve.py): key pairs {"public", "secret"} of the controller and of the engine and client files,
+    # and the allow-list's path; all empty when traffic is not encrypted
+    curve_server: dict[str, str] = field(default_factory=dict)
+    curve_engine: dict[str, str] = field(default_factory=dict)
+    curve_client: dict[str, str] = field(default_factory=dict)
+    curve_keys_file: str = ""
     version: int = PROTOCOL_VERSION
 
     def bind_url(self, name: str) -> str:
@@ -115,10 +124,29 @@ class ControllerSpec:
         return f"{self.transport}://{self.location}:{self.ports[name]}"
 
     def engine_info(self) -> dict[str, Any]:
-        return self._public(ENGINE_PORTS, ssh=self.engine_ssh, heartbeat_period_ms=self.heartbeat_period_ms)
+        return self._public(ENGINE_PORTS, ssh=self.engine_ssh, heartbeat_period_ms=self.heartbeat_period_ms,
+                            **self._curve_entry(self.curve_engine))
 
     def client_info(self) -> dict[str, Any]:
-        return self._public(CLIENT_PORTS, ssh=self.ssh, task_scheme=self.task_scheme)
+        return self._public(CLIENT_PORTS, ssh=self.ssh, task_scheme=self.task_scheme,
+                            **self._curve_entry(self.curve_client))
+
+    def _curve_entry(self, pair: dict[str, str]) -> dict[str, Any]:
+        """A connection file's "curve" keys: the server's public key and the file's own pair."""
+        if not self.curve_server:
+            return {}
+        return {"curve": {"serverkey": self.curve_server["public"], "publickey": pair["public"],
+                          "secretkey": pair["secret"]}}
+
+    def serve(self, socket: zmq.Socket) -> None:
+        """A controller socket about to bind: a Curve server when traffic is encrypted."""
+        if self.curve_server:
+            _curve.serve(socket, self.curve_server["secret"])
+
+    def dial(self, socket: zmq.Socket) -> None:
+        """A controller process's socket about to connect to another's: a Curve client with the controller's key."""
+        if self.curve_server:
+            _curve.dial(socket, self._curve_entry(self.curve_server)["curve"])
 
     def _public(self, port_map: dict[str, str], **extra: Any) -> dict[str, Any]:
         info: dict[str, Any] = {

@@ -17,6 +17,7 @@ from typing import Any
 
 import zmq
 
+from ipcluster.protocol import _curve
 from ipcluster.protocol._connection import SPEC_FILE, ConnectionFileError, ControllerSpec, read_connection_file
 from ipcluster.protocol._logging import configure_logging
 from ipcluster.protocol._profile import ProfileDir
@@ -74,6 +75,9 @@ def run_service(name: str, factory: Callable[[ControllerSpec, Any], Any], argv: 
     except ConnectionFileError as exc:
         print(f"ipcluster-{name}: {exc}", file=sys.stderr)
         return 1
+    if spec.curve_server:  # the handshake guard, before any socket binds
+        allow = _curve.AllowList(Path(spec.curve_keys_file), always=spec.curve_server["public"])
+        _curve.Gatekeeper(zmq.Context.instance(), allow, log).start()
     try:
         service = factory(spec, log)
     except ServiceError as exc:

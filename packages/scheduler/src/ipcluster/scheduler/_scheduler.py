@@ -91,8 +91,10 @@ class Scheduler:
         socket.linger = 0
         socket.sndhwm = socket.rcvhwm = 0
         if bind:
+            self.spec.serve(socket)
             socket.bind(self.spec.bind_url(bind))
         if connect:
+            self.spec.dial(socket)
             socket.connect(connect)
         self._sockets.append(socket)
         return socket
