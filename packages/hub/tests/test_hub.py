@@ -51,19 +51,23 @@ def test_heart_failure_unregisters_and_publishes(harness):
     assert [] == list(info.engines)
 
 
-def test_bad_signature_is_dropped_without_answer(harness):
-    """A message signed with the wrong key gets no reply; the hub keeps serving."""
-    from ipcluster.protocol import Session
+def test_a_message_signed_with_another_key_is_refused_with_our_signature(harness):
+    """Another key's request is logged and answered with an error the intruder cannot verify; the hub keeps serving."""
+    from ipcluster.protocol import KeyMismatch, Session
 
     socket = harness.dealer()
     intruder = Session(b"wrong-key")
     with structlog.testing.capture_logs() as logs:
         intruder.send(socket, intruder.header(MT.CONNECTION_REQUEST), reg.ConnectionRequest())
+        answer = socket.recv_multipart(copy=False) if socket.poll(5000) else None
         reply = harness.request(socket, MT.CONNECTION_REQUEST, reg.ConnectionRequest())  # served in order, after it
-    dropped = [entry for entry in logs if entry["event"] == "dropped message"]
-    assert [{"reason": "invalid signature", "event": "dropped message", "log_level": "warning"}] == dropped
+    refused = [entry["event"] for entry in logs if entry["log_level"] == "warning"]
+    assert ["refused a message signed with another key (a connection file of another controller?)"] == refused
+    assert answer is not None
+    with pytest.raises(KeyMismatch):
+        intruder.unpack(answer)
+    assert MT.HUB_ERROR_REPLY == harness.session.unpack(answer).header.msg_type
     assert MT.CONNECTION_REPLY == reply.header.msg_type
-    assert not socket.poll(0)  # and the forged request got no answer
 
 
 def test_other_protocol_version_gets_a_clear_error(harness):

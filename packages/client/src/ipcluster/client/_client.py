@@ -79,8 +79,11 @@ class Client(RecordQueries, Interrupts):
         self._closed = False
         try:
             self._hub_request(MT.CONNECTION_REQUEST, reg.ConnectionRequest())
-        except BaseException:
+        except BaseException as exc:
+            refused = self._inbox.stopped  # the handshake or the key was refused: say that, not "create a new Client"
             self.close()
+            if isinstance(exc, RuntimeError) and isinstance(refused, ConnectionError):
+                raise ConnectionError(str(refused)) from None
             raise
         Client.newest = weakref.ref(self)
 

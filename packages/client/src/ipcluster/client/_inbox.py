@@ -20,6 +20,8 @@ from zmq.utils import monitor as zmq_monitor
 from ipcluster.client._asyncresult import TaskFuture, moment
 from ipcluster.client._errors import EngineError, HubError, error_from_reply
 from ipcluster.protocol import (
+    KEY_MISMATCH,
+    KeyMismatch,
     MalformedMessage,
     Message,
     ProtocolVersionError,
@@ -121,6 +123,10 @@ class Inbox:
         except ProtocolVersionError as exc:
             for future in list(self.hub_requests.values()):
                 fail(future, exc)
+            return
+        except KeyMismatch:
+            if channel == "registration":  # the hub answered a request with its key, which is not ours
+                self.fail_everything(ConnectionError(KEY_MISMATCH.format(kind="client")))
             return
         except ValueError as exc:  # unsigned, replayed or truncated: not from our controller
             log.warning("ipcluster client dropped a message on %s: %s", channel, exc)

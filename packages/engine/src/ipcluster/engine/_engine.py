@@ -26,7 +26,9 @@ from ipcluster.engine._signals import StopSignals, TaskAborted
 from ipcluster.engine._streams import OutStream
 from ipcluster.protocol import (
     HANDSHAKE_EVENTS,
+    KEY_MISMATCH,
     NO_ENGINE,
+    KeyMismatch,
     Loop,
     Message,
     Session,
@@ -168,7 +170,9 @@ class Engine:
             if msg.header.msg_type == MT.HUB_ERROR_REPLY:
                 raise RegistrationError(f"the controller at {address} refused: {msg.content(reg.HubErrorReply).error}")
             reply = msg.content(reg.RegistrationReply)
-        except ValueError as exc:  # a bad signature, another protocol version, an unreadable reply
+        except KeyMismatch:
+            raise RegistrationError(KEY_MISMATCH.format(kind="engine")) from None
+        except ValueError as exc:  # a replayed signature, another protocol version, an unreadable reply
             raise RegistrationError(f"the controller at {address} sent a message this engine rejects: {exc}") from None
         if not reply.ok:
             raise RegistrationError(f"the controller at {address} refused this engine: {reply.error}")

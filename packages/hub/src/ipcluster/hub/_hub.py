@@ -23,6 +23,7 @@ from ipcluster.hub._registry import EngineRegistry, RegistrationRefused
 from ipcluster.hub.stores import StoreError, TaskStore, open_store
 from ipcluster.protocol import (
     ControllerSpec,
+    KeyMismatch,
     Loop,
     Message,
     ProtocolVersionError,
@@ -133,6 +134,12 @@ class Hub:
             self.log.warning("peer speaks another protocol version", error=str(exc))
             idents, _ = split_idents(frames)
             self._reply_error(idents, "", str(exc))
+            return
+        except KeyMismatch:  # answered, signed with our key: the peer's check of it tells it what happened
+            idents, _ = split_idents(frames)
+            self.log.warning("refused a message signed with another key (a connection file of another controller?)",
+                             peer=idents[0].hex() if idents else "")
+            self._reply_error(idents, "", "signed with another key")
             return
         except ValueError as exc:
             self.log.warning("dropped message", reason=str(exc))

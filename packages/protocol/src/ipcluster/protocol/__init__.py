@@ -34,8 +34,10 @@ from ipcluster.protocol._reach import no_answer, refused_at_once
 from ipcluster.protocol._serialize import deserialize, deserialize_apply, serialize, serialize_apply
 from ipcluster.protocol._session import (
     DELIMITER,
+    KEY_MISMATCH,
     NO_ENGINE,
     PROTOCOL_VERSION,
+    KeyMismatch,
     MalformedMessage,
     Message,
     ProtocolVersionError,
@@ -56,6 +58,7 @@ __all__ = [
     "ENGINE_FILE",
     "HANDSHAKE_EVENTS",
     "KEYS_FILE",
+    "KEY_MISMATCH",
     "NO_ENGINE",
     "PORT_NAMES",
     "PROTOCOL_VERSION",
@@ -65,6 +68,7 @@ __all__ = [
     "ControllerSpec",
     "CurveError",
     "HubPeer",
+    "KeyMismatch",
     "Loop",
     "MalformedMessage",
     "Message",

@@ -44,6 +44,14 @@ class SignatureError(ValueError):
     """A message failed HMAC verification or replayed an earlier signature."""
 
 
+KEY_MISMATCH = ("the controller signs its messages with another key than this connection file's (a file of an "
+                "earlier run, or of another controller): get its current {kind} file, or restart it with --reuse")
+
+
+class KeyMismatch(SignatureError):
+    """A well-formed message signed with another key: the peer holds another controller's connection file."""
+
+
 class ProtocolVersionError(ValueError):
     """The peer speaks another protocol version."""
 
@@ -190,7 +198,7 @@ class Session:
         buffers = list(frames[index + 4 :])
         expected = self.sign(header_bytes, content_bytes, [_buffer(b) for b in buffers])
         if not hmac.compare_digest(signature, expected):
-            raise SignatureError("invalid signature")
+            raise KeyMismatch("signed with another key")
         if hash(signature) in self._seen:
             raise SignatureError("replayed signature")
         self._remember(hash(signature))
