@@ -274,6 +274,7 @@ def test_engines_and_clients_tunnel_through_the_firewall(tunnelled_controller, h
     profiles = [copy_file(tunnelled_controller, ENGINE_FILE, hosts[name], "tunnelled") for name in ("b", "c")]
     engines = [start_engine("b", profiles[0], f"--ssh-config={sshd.ssh_config}"),
                start_engine("c", profiles[1], "--ssh=a", "--paramiko", f"--ssh-config={paramiko_config}")]
+    assert "curve" in tunnelled_controller.file(CLIENT_FILE)  # encrypted end to end, through the tunnels too
     client_profile = copy_file(tunnelled_controller, CLIENT_FILE, hosts["d"], "tunnelled")
     by_openssh = run_client(hosts["d"], client_profile, 2, ssh_config=str(sshd.ssh_config))
     assert worked(by_openssh, engines), by_openssh
