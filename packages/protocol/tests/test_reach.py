@@ -3,8 +3,9 @@
 import socket
 
 import pytest
+import zmq
 
-from ipcluster.protocol import no_answer
+from ipcluster.protocol import no_answer, refused_at_once
 from ipcluster.protocol._addresses import routable_address
 from ipcluster.protocol._tunnel import Tunnel
 
@@ -60,6 +61,27 @@ def test_through_a_quiet_tunnel_the_question_is_whether_the_server_reaches_it():
     assert ("no answer from the controller at tcp://10.0.0.5:5555 through the ssh tunnel via login within 5 s: "
             "is it running, and can login reach 10.0.0.5:5555? (the controller's --location is the address the "
             "ssh server dials)") == no_answer("the controller", info_for(5555, "10.0.0.5"), "registration", 5, tunnel)
+
+
+@pytest.mark.parametrize(("event", "tunnelled", "at_once"), [
+    (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL, False, True),
+    (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL, True, False),  # what a tunnel dropping a connection looks like
+    (zmq.EVENT_DISCONNECTED, True, False),
+    (zmq.EVENT_HANDSHAKE_FAILED_AUTH, True, True),  # a refused key is one however it came
+])
+def test_a_failed_handshake_through_a_tunnel_waits_for_what_ssh_says(event, tunnelled, at_once):
+    """Directly, a failed handshake is a refusal at once; through a tunnel only a refused key is."""
+    assert at_once == refused_at_once(event, tunnelled)
+
+
+def test_a_quiet_tunnel_and_a_failed_handshake_mean_a_refusal():
+    """Through a tunnel whose ssh said nothing, a handshake that failed is the cause; ssh's words win over it."""
+    tunnel = Tunnel("login", {"registration": ("10.0.0.5", 5555)})
+    info = info_for(5555, "10.0.0.5")
+    assert "keys do not match" == no_answer("the hub", info, "registration", 5, tunnel, "keys do not match")
+    tunnel._said.append("channel 3: open failed: connect failed: Connection refused")
+    assert no_answer("the hub", info, "registration", 5, tunnel, "keys do not match").endswith(
+        "ssh said: channel 3: open failed: connect failed: Connection refused")
 
 
 def free_port() -> int:
