@@ -18,8 +18,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import psutil
 import pytest
-from clusters import wait_until
+from clusters import alive, wait_until
 from netns import Host, Network, network_of, processes_in
 from netns_sshd import SshServer
 
@@ -200,8 +201,16 @@ def documented(line: str) -> bool:
     return any(re.fullmatch(pattern(example), line) for example in GUIDE.read_text().splitlines())
 
 
-def ssh_processes(host: Host) -> list[str]:
-    return [" ".join(process.cmdline()) for process in processes_in(host.namespace) if process.name() == "ssh"]
+def ssh_processes(host: Host) -> list[int]:
+    """The pids of the ssh processes running in the host (an exited one waiting to be reaped is not running)."""
+    found = []
+    for process in processes_in(host.namespace):
+        try:
+            if process.name() == "ssh" and alive(process):
+                found.append(process.pid)
+        except psutil.NoSuchProcess:
+            continue
+    return found
 
 
 def worked(found: dict, engines: Sequence[subprocess.Popen]) -> bool:

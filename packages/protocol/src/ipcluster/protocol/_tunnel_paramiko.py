@@ -40,6 +40,9 @@ class ParamikoTunnel(Tunnel):
         self._listeners = {name: socket.create_server((LOCAL_HOST, 0)) for name in targets}
         self.local_ports = {name: listener.getsockname()[1] for name, listener in self._listeners.items()}
         self._wake, self._waker = socket.socketpair()
+        # paramiko keeps a failed open's reason per transport, not per channel: opens at the same time would
+        # take each other's reasons, leaving "Unable to open channel."
+        self._opening = threading.Lock()
         self._acceptor = threading.Thread(target=self._accept, daemon=True, name=f"ipcluster-ssh-{server}")
         self._acceptor.start()
 
@@ -60,8 +63,9 @@ class ParamikoTunnel(Tunnel):
         """One forwarded connection, until either end closes it or the transport goes."""
         with connection:
             try:
-                channel = self._transport.open_channel("direct-tcpip", target, connection.getpeername(),
-                                                       timeout=self.timeout)
+                with self._opening:
+                    channel = self._transport.open_channel("direct-tcpip", target, connection.getpeername(),
+                                                           timeout=self.timeout)
             except (paramiko.SSHException, OSError, EOFError) as exc:
                 reason = exc.text if isinstance(exc, paramiko.ChannelException) else str(exc) or type(exc).__name__
                 self._said.append(f"cannot open a channel to {target[0]}:{target[1]}: {reason}")
