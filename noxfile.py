@@ -25,8 +25,10 @@ STORE_TOOLS = ["redis>=5", "pymongo>=4.6", "nx-27017>=0.8"]
 MPI_TOOLS = ["mpi4py>=4", "mpich>=4"]
 # IPython: the client's optional %px magics (its `magics` extra) run in a real shell in the tests
 MAGICS_TOOLS = ["ipython>=8"]
+# SSH tunnels: paramiko, the `ssh` extra of client and engine (OpenSSH's ssh and sshd come from apt)
+SSH_TOOLS = ["paramiko>=3.4"]
 # what a package's own tests need beyond TEST_TOOLS
-PACKAGE_TEST_TOOLS = {"hub": STORE_TOOLS, "client": MAGICS_TOOLS}
+PACKAGE_TEST_TOOLS = {"hub": STORE_TOOLS, "client": MAGICS_TOOLS, "protocol": SSH_TOOLS}
 
 
 def system_services(session: nox.Session) -> None:
@@ -69,7 +71,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy over every package's source, configured in the root pyproject.toml."""
     install_packages(session, *PACKAGES)
-    session.install("mypy>=1.11", "types-protobuf>=5", *STORE_TOOLS, *MAGICS_TOOLS)
+    session.install("mypy>=1.11", "types-protobuf>=5", "types-paramiko>=3.4", *STORE_TOOLS, *MAGICS_TOOLS)
     session.run("mypy", *session.posargs)
 
 
@@ -88,7 +90,7 @@ def unit(session: nox.Session, package: str) -> None:
 def integration(session: nox.Session) -> None:
     """Real clusters: real processes over real sockets."""
     install_packages(session, *PACKAGES)
-    session.install(*TEST_TOOLS, *STORE_TOOLS, *MPI_TOOLS, *MAGICS_TOOLS)
+    session.install(*TEST_TOOLS, *STORE_TOOLS, *MPI_TOOLS, *MAGICS_TOOLS, *SSH_TOOLS)
     system_services(session)
     # `tools/nox -s integration -- tests/integration/test_x.py` runs that file alone; options alone apply to all
     paths = [arg for arg in session.posargs if not arg.startswith("-")]

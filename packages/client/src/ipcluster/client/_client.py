@@ -29,8 +29,11 @@ from ipcluster.protocol import (
     Message,
     ProfileDir,
     Session,
+    SshSettings,
     dial_curve,
     header_pb2,
+    no_answer,
+    open_tunnel,
     read_connection_file,
     url,
 )
@@ -50,17 +53,27 @@ class Client(RecordQueries, Interrupts):
     accepted as `connection_info`, ipyparallel's name) or, by default, the
     profile's ``security/ipcontroller-client.json``, waited for up to
     `timeout` seconds.
+
+    `sshserver` (``[user@]host[:port]``; default: the file's ``ssh``) tunnels
+    every connection through ssh, logging in with `sshkey` (default: ssh's
+    own choice) and the `ssh_config` file (default: ~/.ssh/config), by
+    OpenSSH's ``ssh`` or, when it is missing or `paramiko` is True, by
+    paramiko. The tunnel closes with the client.
     """
 
     newest: ClassVar[weakref.ReferenceType[Client] | None] = None  # what `%load_ext ipcluster.client` activates
 
     def __init__(self, url_file: str | Path | dict | None = None, *, connection_info: str | Path | dict | None = None,
-                 profile: str = "default", profile_dir: str | None = None, timeout: float = 10.0):
+                 profile: str = "default", profile_dir: str | None = None, timeout: float = 10.0,
+                 sshserver: str = "", sshkey: str = "", paramiko: bool | None = None, ssh_config: str = ""):
         self.timeout = timeout
         self.info = self._load(url_file or connection_info, profile, profile_dir, timeout)
+        # the sockets dial `_dial`: the controller, or our end of an ssh tunnel to it
+        self._dial, self._tunnel = open_tunnel(self.info, SshSettings(sshserver, sshkey, paramiko, ssh_config,
+                                                                      timeout=timeout))
         self.session = Session(self.info["key"].encode())
         self._context = zmq.Context()
-        self._inbox = Inbox(self.session)
+        self._inbox = Inbox(self.session, tunnelled=self._tunnel is not None)
         self._io = IOThread(self._sockets(), self._inbox.receive, self._inbox.fail_everything)
         self._io.start()
         self._closed = False
@@ -97,7 +110,7 @@ class Client(RecordQueries, Interrupts):
                 socket.heartbeat_ivl, socket.heartbeat_timeout = HUB_PING_MS, HUB_SILENCE_MS
                 sockets[CONTROLLER_WATCH] = socket.get_monitor_socket(HANDSHAKE_EVENTS)
             dial_curve(socket, self.info.get("curve"))
-            socket.connect(url(self.info, channel))
+            socket.connect(url(self._dial, channel))
             sockets[channel] = socket
         return sockets
 
@@ -274,10 +287,8 @@ class Client(RecordQueries, Interrupts):
         except RuntimeError as exc:  # failed by fail_everything: closed, or the controller is gone
             raise RuntimeError(str(exc)) from None
         except TimeoutError:
-            raise TimeoutError(
-                f"no answer from the hub at {url(self.info, 'registration')} within {self.timeout:g} s: "
-                "is the controller running?"
-            ) from None
+            raise TimeoutError(no_answer("the hub", self.info, "registration", self.timeout, self._tunnel,
+                                         self._inbox.refusal)) from None
         finally:
             self._inbox.hub_requests.pop(header.msg_id, None)
 
@@ -293,6 +304,8 @@ class Client(RecordQueries, Interrupts):
         self._io.join(timeout=5)
         self._inbox.fail_everything(RuntimeError("closed"))
         self._context.destroy(linger=0)
+        if self._tunnel is not None:
+            self._tunnel.close()
 
     def __enter__(self) -> Client:
         return self

@@ -30,6 +30,7 @@ from ipcluster.protocol import (
     handshake_failure,
     header_pb2,
     parse,
+    refused_at_once,
 )
 from ipcluster.protocol import records_pb2 as rec
 from ipcluster.protocol import registry_pb2 as reg
@@ -59,8 +60,10 @@ def with_result_buffers(records: Sequence[rec.TaskRecord], frames: Sequence) -> 
 
 
 class Inbox:
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, tunnelled: bool = False):
         self.session = session
+        self.tunnelled = tunnelled
+        self.refusal = ""  # a handshake through the tunnel that failed, judged when the hub is overdue
         self.engines: dict[int, str] = {}
         self.engines_changed = threading.Condition()
         self.pending: dict[str, TaskFuture] = {}
@@ -163,7 +166,11 @@ class Inbox:
         elif event["event"] == zmq.EVENT_DISCONNECTED and self.handshaken:
             self.fail_everything(ConnectionError(f"lost the controller at {address}"))
         else:
-            self.fail_everything(ConnectionError(handshake_failure(event["event"], address, "client")))
+            refusal = handshake_failure(event["event"], address, "client")
+            if refused_at_once(event["event"], self.tunnelled):
+                self.fail_everything(ConnectionError(refusal))
+            else:
+                self.refusal = refusal
 
     def _take(self, msg_id: str) -> TaskFuture | None:
         future = self.pending.pop(msg_id, None)

@@ -8,12 +8,19 @@ import sys
 from pathlib import Path
 from typing import ClassVar
 
-from traitlets import Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 
 from ipcluster.engine._engine import Engine, RegistrationError
 from ipcluster.engine._mpi import MPI, MPIError, init_mpi
 from ipcluster.engine._signals import EngineStopped
-from ipcluster.protocol import ENGINE_FILE, NO_ENGINE, ConnectionFileError, read_connection_file
+from ipcluster.protocol import (
+    ENGINE_FILE,
+    NO_ENGINE,
+    ConnectionFileError,
+    SshSettings,
+    TunnelError,
+    read_connection_file,
+)
 from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, UsageError, run_app
 
 
@@ -34,6 +41,13 @@ class IPEngineApp(BaseParallelApplication):
     work_dir = Unicode("", help="the folder the engine runs in (default: where it was started); on a shared "
                        "filesystem, some scratch space").tag(config=True)
     id = Integer(NO_ENGINE, min=NO_ENGINE, max=2**31 - 1, help="ask the hub for this engine id").tag(config=True)
+    sshserver = Unicode("", help="tunnel every connection through this ssh server, [user@]host[:port] "
+                        "(default: the engine file's ssh, written by ipcontroller --enginessh)").tag(config=True)
+    sshkey = Unicode("", help="the private key file for the ssh tunnel (default: ssh's own choice)").tag(config=True)
+    paramiko = Bool(None, allow_none=True, help="tunnel with paramiko (True) or OpenSSH's ssh (False); "
+                    "default: ssh when installed").tag(config=True)
+    ssh_config = Unicode("", help="an ssh_config file for the tunnel (ssh -F; paramiko reads it too)").tag(
+        config=True)
 
     aliases = {
         **COMMON_ALIASES,
@@ -44,8 +58,15 @@ class IPEngineApp(BaseParallelApplication):
         "s": "IPEngineApp.startup_script",
         "id": "IPEngineApp.id",
         "work-dir": "IPEngineApp.work_dir",
+        "ssh": "IPEngineApp.sshserver",
+        "sshkey": "IPEngineApp.sshkey",
+        "ssh-config": "IPEngineApp.ssh_config",
     }
-    flags = {**COMMON_FLAGS, "mpi": ({"MPI": {"use": "mpi4py"}}, "initialise MPI with mpi4py (c.MPI.use)")}
+    flags = {
+        **COMMON_FLAGS,
+        "mpi": ({"MPI": {"use": "mpi4py"}}, "initialise MPI with mpi4py (c.MPI.use)"),
+        "paramiko": ({"IPEngineApp": {"paramiko": True}}, "tunnel with paramiko rather than OpenSSH's ssh"),
+    }
     classes = [MPI]
 
     def run(self) -> int:
@@ -58,8 +79,12 @@ class IPEngineApp(BaseParallelApplication):
         except MPIError as exc:
             raise UsageError(str(exc)) from None
         requested = self.id if self.id != NO_ENGINE or rank is None else rank  # under mpiexec: id = rank
-        engine = Engine(info, self.slog, timeout=self.timeout, max_heartbeat_misses=self.max_heartbeat_misses,
-                        requested_id=requested)
+        ssh = SshSettings(self.sshserver, self.sshkey, self.paramiko, self.ssh_config, timeout=self.timeout)
+        try:
+            engine = Engine(info, self.slog, timeout=self.timeout, max_heartbeat_misses=self.max_heartbeat_misses,
+                            requested_id=requested, ssh=ssh)
+        except TunnelError as exc:
+            raise UsageError(str(exc)) from None
         engine.handle_signals()  # before registering: a SIGTERM once visible must be a clean stop
         try:
             try:

@@ -32,11 +32,15 @@ from ipcluster.protocol import (
     Loop,
     Message,
     Session,
+    SshSettings,
     curve_options,
     dial_curve,
     handshake_failure,
     header_pb2,
+    no_answer,
+    open_tunnel,
     readable,
+    refused_at_once,
     url,
 )
 from ipcluster.protocol import registry_pb2 as reg
@@ -52,8 +56,10 @@ class RegistrationError(RuntimeError):
 
 class Engine:
     def __init__(self, info: dict[str, Any], log, *, timeout: float = 5.0, max_heartbeat_misses: int = 50,
-                 requested_id: int = NO_ENGINE):
-        self.info = info
+                 requested_id: int = NO_ENGINE, ssh: SshSettings | None = None):
+        self.info = info  # the controller's addresses, which messages name
+        # what the sockets connect to: the controller, or our end of an ssh tunnel to it
+        self.dial, self.tunnel = open_tunnel(info, ssh or SshSettings())
         self.log = log
         self.timeout = timeout
         self.requested_id = requested_id
@@ -95,7 +101,7 @@ class Engine:
         dial_curve(sock, self.info.get("curve"))
         if watch:  # before connecting, or the handshake's outcome may come unseen
             self.hub_watch = sock.get_monitor_socket(HANDSHAKE_EVENTS)
-        sock.connect(url(self.info, name))
+        sock.connect(url(self.dial, name))
         return sock
 
     def _start_heart(self) -> zmq.devices.ThreadDevice:
@@ -107,8 +113,8 @@ class Engine:
         for option, value in curve_options(self.info.get("curve")):
             heart.setsockopt_in(option, value)
             heart.setsockopt_out(option, value)
-        heart.connect_in(url(self.info, "hb_ping"))
-        heart.connect_out(url(self.info, "hb_pong"))
+        heart.connect_in(url(self.dial, "hb_ping"))
+        heart.connect_out(url(self.dial, "hb_pong"))
         heart.start()
         return heart
 
@@ -130,6 +136,7 @@ class Engine:
         poller.register(self.hub, zmq.POLLIN)
         poller.register(self.hub_watch, zmq.POLLIN)
         shook_hands = False  # a drop after the handshake is a lost controller, which the time-out reports
+        refusal = ""  # what a failed handshake through a tunnel means, unless ssh says otherwise
         try:
             while (left := deadline - time.monotonic()) > 0:
                 ready = dict(poller.poll(max(1, int(left * 1000))))
@@ -139,14 +146,14 @@ class Engine:
                     event = zmq_monitor.recv_monitor_message(self.hub_watch)["event"]
                     shook_hands = shook_hands or event == zmq.EVENT_HANDSHAKE_SUCCEEDED
                     if not shook_hands:
-                        raise RegistrationError(handshake_failure(event, address, "engine"))
+                        refusal = handshake_failure(event, address, "engine")
+                        if refused_at_once(event, self.tunnel is not None):
+                            raise RegistrationError(refusal)
         finally:
             self.hub.disable_monitor()
             self.hub_watch.close(linger=0)
-        raise RegistrationError(
-            f"no answer from the controller at {address} within {self.timeout:g} s: "
-            "is it running and reachable from this host? (raise --timeout if it is slow to start)"
-        )
+        raise RegistrationError(no_answer("the controller", self.info, "registration", self.timeout, self.tunnel,
+                                          refusal))
 
     def register(self) -> int:
         """Say hello to every queue, then register with the hub; returns the engine id."""
@@ -194,6 +201,8 @@ class Engine:
             self.session.send(self.hub, self.session.header(MT.UNREGISTRATION_REQUEST), request)
         self.context.destroy(linger=500)
         self.loop.close()
+        if self.tunnel is not None:
+            self.tunnel.close()
 
     # -- liveness of the controller
 

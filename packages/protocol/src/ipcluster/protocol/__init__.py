@@ -1,5 +1,6 @@
 """What every ipcluster process must agree on: messages, signing, files, logs."""
 
+from ipcluster.protocol._addresses import is_loopback
 from ipcluster.protocol._connection import (
     ADMIN_TOKEN_METADATA,
     CLIENT_FILE,
@@ -21,7 +22,6 @@ from ipcluster.protocol._curve import (
     CurveError,
     curve_wanted,
     handshake_failure,
-    is_loopback,
     new_key_pair,
 )
 from ipcluster.protocol._curve import MODES as CURVE_MODES
@@ -32,6 +32,7 @@ from ipcluster.protocol._logging import configure_logging
 from ipcluster.protocol._loop import Loop
 from ipcluster.protocol._peer import HubPeer
 from ipcluster.protocol._profile import ProfileDir, ipython_dir
+from ipcluster.protocol._reach import no_answer, refused_at_once
 from ipcluster.protocol._serialize import deserialize, deserialize_apply, serialize, serialize_apply
 from ipcluster.protocol._session import (
     DELIMITER,
@@ -49,6 +50,7 @@ from ipcluster.protocol._session import (
     split_idents,
 )
 from ipcluster.protocol._stores import STORE_CLASSES, UnknownStore, resolve_store_name
+from ipcluster.protocol._tunnel import SshSettings, Tunnel, TunnelError, open_tunnel
 from ipcluster.protocol.pb import header_pb2, records_pb2, registry_pb2, work_pb2
 
 __all__ = [
@@ -77,6 +79,9 @@ __all__ = [
     "ProtocolVersionError",
     "Session",
     "SignatureError",
+    "SshSettings",
+    "Tunnel",
+    "TunnelError",
     "UnknownStore",
     "configure_logging",
     "curve_options",
@@ -94,11 +99,14 @@ __all__ = [
     "is_wildcard",
     "new_key",
     "new_key_pair",
+    "no_answer",
+    "open_tunnel",
     "parse",
     "read_connection_file",
     "readable",
     "records_pb2",
     "recv_frames",
+    "refused_at_once",
     "registry_pb2",
     "resolve_store_name",
     "send_frames",

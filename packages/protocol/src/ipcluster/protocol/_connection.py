@@ -23,6 +23,7 @@ from typing import Any
 import zmq
 
 from ipcluster.protocol import _curve
+from ipcluster.protocol._addresses import routable_address
 from ipcluster.protocol._session import PROTOCOL_VERSION
 
 SPEC_FILE = "ipcontroller-spec.json"
@@ -77,12 +78,10 @@ def free_ports(count: int, ip: str = "127.0.0.1") -> list[int]:
 
 
 def guess_location(ip: str) -> str:
-    """The address peers should dial when the controller binds `ip`."""
+    """The address peers should dial when the controller binds `ip`: for every interface, this host's routable
+    address, since the other hosts are why one listens on every interface (loopback when it has no other)."""
     if is_wildcard(ip):
-        try:
-            return socket.gethostbyname(socket.gethostname())
-        except OSError:
-            return "127.0.0.1"
+        return routable_address() or "127.0.0.1"
     return ip
 
 

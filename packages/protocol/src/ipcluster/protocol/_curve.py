@@ -8,7 +8,6 @@ at every handshake), and ``ipcluster keys revoke NAME`` takes a key off the list
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import threading
@@ -17,6 +16,8 @@ from typing import Any
 
 import zmq
 from zmq.utils import z85
+
+from ipcluster.protocol._addresses import is_loopback
 
 KEYS_FILE = "ipcontroller-keys.json"
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"  # where libzmq asks, as RFC 27 fixes it
@@ -39,17 +40,6 @@ def curve_wanted(mode: bool | str, ip: str) -> bool:
     if mode in (False, "disabled"):
         return False
     return zmq.has("curve") and not is_loopback(ip)
-
-
-def is_loopback(ip: str) -> bool:
-    if ip in ("*", "", "0.0.0.0", "::"):
-        return False
-    if ip == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(ip).is_loopback
-    except ValueError:
-        return False  # a host name: it may well be reachable from elsewhere
 
 
 # what a peer watches on its connection to the hub, to tell a refused handshake from a silent controller
