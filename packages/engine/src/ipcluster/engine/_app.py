@@ -10,8 +10,9 @@ from typing import ClassVar
 
 from traitlets import Bool, Float, Integer, Unicode
 
-from ipcluster.engine._engine import Engine, RegistrationError
+from ipcluster.engine._engine import Engine
 from ipcluster.engine._mpi import MPI, MPIError, init_mpi
+from ipcluster.engine._registration import RegistrationError
 from ipcluster.engine._signals import EngineStopped
 from ipcluster.protocol import (
     ENGINE_FILE,

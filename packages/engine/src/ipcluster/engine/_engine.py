@@ -18,29 +18,24 @@ from typing import Any
 
 import zmq
 import zmq.devices
-from zmq.utils import monitor as zmq_monitor
 
 from ipcluster.engine._control import AbortedTasks, ControlWatch, act_on_running_task
 from ipcluster.engine._kernel import Kernel, error_info, utf8_safe
+from ipcluster.engine._registration import await_answer, engine_id_from_reply
 from ipcluster.engine._signals import StopSignals, TaskAborted
 from ipcluster.engine._streams import OutStream
 from ipcluster.protocol import (
     HANDSHAKE_EVENTS,
-    KEY_MISMATCH,
     NO_ENGINE,
-    KeyMismatch,
     Loop,
     Message,
     Session,
     SshSettings,
     curve_options,
     dial_curve,
-    handshake_failure,
     header_pb2,
-    no_answer,
     open_tunnel,
     readable,
-    refused_at_once,
     url,
 )
 from ipcluster.protocol import registry_pb2 as reg
@@ -48,10 +43,6 @@ from ipcluster.protocol import work_pb2 as work
 
 MT = header_pb2.MsgType
 _BEAT = struct.Struct("<Q")  # a ping, as the heart monitor packs it
-
-
-class RegistrationError(RuntimeError):
-    """The controller did not accept this engine, or did not answer in time."""
 
 
 class Engine:
@@ -129,32 +120,6 @@ class Engine:
         with self.signals:
             self.kernel.execute(code, filename)
 
-    def _await_hub_answer(self, address: str) -> None:
-        """Until the hub answers; RegistrationError when the handshake is refused or the time-out passes."""
-        deadline = time.monotonic() + self.timeout
-        poller = zmq.Poller()
-        poller.register(self.hub, zmq.POLLIN)
-        poller.register(self.hub_watch, zmq.POLLIN)
-        shook_hands = False  # a drop after the handshake is a lost controller, which the time-out reports
-        refusal = ""  # what a failed handshake through a tunnel means, unless ssh says otherwise
-        try:
-            while (left := deadline - time.monotonic()) > 0:
-                ready = dict(poller.poll(max(1, int(left * 1000))))
-                if self.hub in ready:
-                    return
-                if self.hub_watch in ready:
-                    event = zmq_monitor.recv_monitor_message(self.hub_watch)["event"]
-                    shook_hands = shook_hands or event == zmq.EVENT_HANDSHAKE_SUCCEEDED
-                    if not shook_hands:
-                        refusal = handshake_failure(event, address, "engine")
-                        if refused_at_once(event, self.tunnel is not None):
-                            raise RegistrationError(refusal)
-        finally:
-            self.hub.disable_monitor()
-            self.hub_watch.close(linger=0)
-        raise RegistrationError(no_answer("the controller", self.info, "registration", self.timeout, self.tunnel,
-                                          refusal))
-
     def register(self) -> int:
         """Say hello to every queue, then register with the hub; returns the engine id."""
         for queue in (self.mux, self.task, self.control):
@@ -163,22 +128,10 @@ class Engine:
             uuid=self.uuid, requested_id=self.requested_id, hostname=socketlib.gethostname(), pid=os.getpid()
         )
         self.session.send(self.hub, self.session.header(MT.REGISTRATION_REQUEST), request)
-        address = url(self.info, "registration")
-        self._await_hub_answer(address)
-        try:
-            msg = self.session.unpack(self.hub.recv_multipart(copy=False))
-            if msg.header.msg_type == MT.HUB_ERROR_REPLY:
-                raise RegistrationError(f"the controller at {address} refused: {msg.content(reg.HubErrorReply).error}")
-            reply = msg.content(reg.RegistrationReply)
-        except KeyMismatch:
-            raise RegistrationError(KEY_MISMATCH.format(kind="engine")) from None
-        except ValueError as exc:  # a replayed signature, another protocol version, an unreadable reply
-            raise RegistrationError(f"the controller at {address} sent a message this engine rejects: {exc}") from None
-        if not reply.ok:
-            raise RegistrationError(f"the controller at {address} refused this engine: {reply.error}")
-        self.engine_id = reply.engine_id
+        await_answer(self.hub, self.hub_watch, self.timeout, self.info, self.tunnel)
+        self.engine_id = engine_id_from_reply(self.session, self.hub, url(self.info, "registration"))
         self.log = self.log.bind(engine_id=self.engine_id)
-        self.log.info("registered", uuid=self.uuid, controller=address)
+        self.log.info("registered", uuid=self.uuid, controller=url(self.info, "registration"))
         return self.engine_id
 
     def run(self) -> None:

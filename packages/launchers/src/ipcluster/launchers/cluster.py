@@ -15,9 +15,7 @@ Exit codes as ipyparallel's: 10 already running, 11 already stopped, 12 no clust
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from contextlib import closing
 from pathlib import Path
 from typing import ClassVar
@@ -25,6 +23,7 @@ from typing import ClassVar
 from traitlets import All, Bool, Float, Integer, List, Unicode, observe
 
 from ipcluster.launchers._codes import ALREADY_RUNNING
+from ipcluster.launchers._daemon import daemonize
 from ipcluster.launchers._launcher import LAUNCH_ERRORS, ControllerLauncher, EngineLauncher
 from ipcluster.launchers._names import (
     LAUNCHER_SECTIONS,
@@ -103,7 +102,7 @@ class IPClusterEngines(BaseParallelApplication):
         if existing:
             remove_stale(self.pid_file, existing)
         if self.daemonize:
-            return self._daemonize()
+            return daemonize(self, self.subcommand, self.pid_name)
         supervisor = Supervisor()
         supervisor.install()
         self._launched: list[ControllerLauncher | EngineLauncher] = []
@@ -188,28 +187,6 @@ class IPClusterEngines(BaseParallelApplication):
         # the controller starts beside these engines: give its hub longer than a lone ipengine's 5 s
         return override([f"--log-level={self.log_level_name}", f"--timeout={LAUNCHED_ENGINE_TIMEOUT}"],
                         self.engine_args)
-
-    def _daemonize(self) -> int:
-        """Re-run this command without --daemonize in a new session, and return once it is up."""
-        # the command line beats config files, so this also undoes `daemonize = True` in a profile
-        argv = [self.subcommand, f"--{type(self).__name__}.daemonize=False",
-                *(a for a in self.argv if a != "--daemonize")]
-        log = self.profile_path.log / f"{self.pid_name}-daemon.out"
-        with open(log, "ab") as out:
-            child = subprocess.Popen([sys.executable, "-m", "ipcluster.launchers.cluster", *argv],
-                                     stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            data = read_pid_file(self.pid_file)
-            if data and data["pid"] == child.pid and data.get("state") == "running":
-                print(f"ipcluster: started in the background (pid {child.pid}); stop with `ipcluster stop`")
-                return 0
-            if child.poll() is not None:
-                return self.fail(f"the background `ipcluster {self.subcommand}` exited with code "
-                                 f"{child.returncode}; see {log}")
-            time.sleep(0.05)  # the child writes its pid file within a second
-        return self.fail(f"the background `ipcluster {self.subcommand}` did not report ready within 60 s "
-                         f"(it still runs as pid {child.pid}: stop it with `ipcluster stop`); see {log}")
 
 
 class IPClusterStart(IPClusterEngines):
