@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from batch_systems import BatchSystem
-from clusters import ENGINE_WAIT, run, wait_until
+from clusters import ENGINE_WAIT, alive, processes_of, run, wait_until
 
 from ipcluster.client import Client, interactive
 
@@ -126,3 +126,5 @@ def test_a_killed_ipcluster_leaves_jobs_that_the_next_stop_cancels(sge, ipython_
     stopped = run([CLUSTER, "stop"], env)
     assert f"ipcluster: cleaning up after a stopped ipcluster: `qdel {job}`: done" in stopped.stderr.splitlines()
     wait_until(lambda: not sge.jobs(), 30, "the leftover SGE job to be cancelled")
+    # the controller, orphaned by the kill, stops on its own (--die-with-parent) as it sees fit
+    wait_until(lambda: not [p for p in processes_of(ipython_dir) if alive(p)], 30, "the orphaned controller to stop")
