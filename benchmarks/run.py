@@ -30,13 +30,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from procs import kill_leftovers  # noqa: E402
-from table import COLUMNS, STORE_COLUMNS, noted_column, render, render_stores  # noqa: E402
+from table import COLUMNS, VARIANTS, noted_column, render, render_variant  # noqa: E402
 
 # the redis-server and MongoDB wire-protocol server the hub's store tests start
 sys.path.insert(0, str(HERE.parent / "packages" / "hub" / "tests"))
 from store_servers import mongo_server, redis_server  # noqa: E402
 
-SYSTEMS = tuple(dict.fromkeys([*COLUMNS, *STORE_COLUMNS]))  # run in table order
+SYSTEMS = tuple(dict.fromkeys([*COLUMNS, *(column for _, columns, _ in VARIANTS for column in columns)]))  # table order
 SERVERS = {"ipcluster-redisdb": ("BENCH_REDIS_URL", redis_server),
            "ipcluster-mongodb": ("BENCH_MONGO_URL", mongo_server)}
 
@@ -117,9 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     note = noted_column(results)
     if note:
         print(note)
-    stores = render_stores(results, sizes)
-    if stores:
-        print(f"\n{stores}")
+    for variant in VARIANTS:
+        table = render_variant(results, sizes, *variant)
+        if table:
+            print(f"\n{table}")
     for line in disturbance_notes(results):
         print(line)
     problems = {name: r["problem"] for name, r in results.items() if "problem" in r}

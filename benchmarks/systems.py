@@ -69,6 +69,8 @@ SYSTEMS = {
     "ipcluster-sqlitedb": replace(IPCLUSTER, name="ipcluster-sqlitedb", start_args=("--", "--sqlitedb"), push=False),
     "ipcluster-redisdb": replace(IPCLUSTER, name="ipcluster-redisdb", push=False, controller_config=(
         "c.HubFactory.db_class = 'RedisDB'\nc.RedisDB.url = {redis_url!r}\n")),
+    # every socket encrypted and every peer admitted by its key, as by default beyond loopback
+    "ipcluster-curve": replace(IPCLUSTER, name="ipcluster-curve", start_args=("--", "--curve=required")),
     "ipcluster-mongodb": replace(IPCLUSTER, name="ipcluster-mongodb", push=False, controller_config=(
         "c.HubFactory.db_class = 'MongoDB'\nc.MongoDB.connection_args = [{mongo_url!r}]\n")),
     "ipyparallel": SystemSpec("ipyparallel", "ipyparallel.cluster", ("ipyparallel.controller",), _ipyparallel_client,

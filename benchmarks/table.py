@@ -148,17 +148,28 @@ STORE_ROWS = tuple(row for row in ROWS if row.short in (
     "(f) CPU apply_async loop"))
 
 
-def render_stores(results: Results, sizes: dict[str, Any]) -> str | None:
-    """The second table: a row per measurement, a column per store; None when no store column ran."""
-    if not any(column in results for column in STORE_COLUMNS if column != "ipcluster"):
+# encryption: the same cluster with CurveZMQ on every socket (the default on loopback is off)
+CURVE_COLUMNS = {"ipcluster": "plain (default on loopback)", "ipcluster-curve": "CurveZMQ (--curve=required)"}
+CURVE_ROWS = tuple(row for row in ROWS if row.short in (
+    "(a) direct median", "(a) load-balanced median", "(b) map_async", "(b) apply_async loop", "(c) push",
+    "(f) CPU apply_async loop"))
+# (what varies, its columns, its rows): a table each, after the main one
+VARIANTS = (("task-record store", STORE_COLUMNS, STORE_ROWS), ("encryption", CURVE_COLUMNS, CURVE_ROWS))
+
+
+def render_variant(results: Results, sizes: dict[str, Any], what: str, columns: dict[str, str],
+                   rows: tuple[Row, ...]) -> str | None:
+    """A table of one variation of the cluster: a row per measurement, a column per variant; None when only
+    the default ran."""
+    if not any(column in results for column in columns if column != "ipcluster"):
         return None
     tasks = sizes.get("tasks")
-    lines = ["| workload, by task-record store | unit | " + " | ".join(STORE_COLUMNS.values()) + " |",
-             "|---|---|" + "---:|" * len(STORE_COLUMNS)]
-    for row in STORE_ROWS:
+    lines = [f"| workload, by {what} | unit | " + " | ".join(columns.values()) + " |",
+             "|---|---|" + "---:|" * len(columns)]
+    for row in rows:
         label = row.label.replace("tasks, 2", f"tasks x{tasks:,}, 2") if tasks else row.label
         if "(e)" in label and tasks:
             label = label.replace("the tasks", f"{2 * tasks:,} tasks")
-        cells = [_format(row.value(results, column), row.digits) for column in STORE_COLUMNS]
+        cells = [_format(row.value(results, column), row.digits) for column in columns]
         lines.append(f"| {label} | {row.unit} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
