@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from xml.etree import ElementTree
+
 import pytest
 from traitlets.config import Config
 
@@ -88,9 +90,11 @@ def test_htcondor_arguments_are_quoted_its_way(tmp_path):
 
 
 def test_windows_hpc_job_file_has_a_task_per_engine(tmp_path):
-    """The job description XML holds n tasks, each the engine command line, attributes escaped."""
-    launcher = systems.WindowsHPCEngineSetLauncher(tmp_path, 2, ['--x="1"'])
+    """The job description XML holds n tasks, each the engine command line quoted for Windows, then escaped."""
+    launcher = systems.WindowsHPCEngineSetLauncher(tmp_path, 2, ["--x=a b"])
     text = launcher.write_script().read_text()
     assert tmp_path / "windowshpc_engines.xml" == tmp_path / launcher.batch_file_name
     assert 2 == text.count("<Task ")
-    assert "--x=&quot;1&quot;" in text and 'MaxCores="2"' in text
+    job = ElementTree.fromstring(text)
+    assert "2" == job.get("MaxCores")
+    assert all(task.get("CommandLine").endswith(' "--x=a b"') for task in job.iter("Task"))  # Windows quoting

@@ -66,7 +66,7 @@ def test_files_start_as_ipython_does_and_name_the_old_class_names():
     assert "#   c.HubFactory.*  as  c.IPControllerApp.*" in header.splitlines()
     assert all(line.startswith("#") or not line for line in body.splitlines())
     assert "c.Application." not in body
-    assert "# the interface to listen on; '*' for all\n# c.IPControllerApp.ip = '127.0.0.1'\n" in body
+    assert "# c.IPControllerApp.ip = '127.0.0.1'\n" in body
 
 
 def test_uncommenting_every_setting_loads_and_gives_the_defaults(tmp_path):

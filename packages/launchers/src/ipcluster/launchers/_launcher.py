@@ -23,6 +23,7 @@ class Exited(Protocol):
 class ControllerLauncher(Protocol):
     # seconds between looks at a controller that cannot wake us (a batch job); None: its exit does (SIGCHLD)
     poll_interval: float | None
+    remote: bool  # runs on another host, where a controller on loopback cannot be reached
 
     def start(self) -> None: ...
 
@@ -41,6 +42,7 @@ class ControllerLauncher(Protocol):
 class EngineLauncher(Protocol):
     n: int
     poll_interval: float | None
+    remote: bool
 
     def start(self) -> None: ...
 

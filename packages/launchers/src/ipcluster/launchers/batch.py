@@ -25,10 +25,16 @@ from ipcluster.launchers._watch import EngineWatch
 from ipcluster.launchers.local import controller_command, engine_command
 
 COMMAND_TIMEOUT = 60  # seconds a submit, status or cancel command may take before we give up on it
+STATUS_FAILURES = 5  # status commands failing in a row (not saying "no such job") before ipcluster gives up
 
 
 class BatchError(RuntimeError):
     """A batch command failed or said something we cannot read; the message names the command."""
+
+    def __init__(self, message: str, returncode: int | None = None, said: str = ""):
+        super().__init__(message)
+        self.returncode = returncode
+        self.said = said
 
 
 SUBMIT_HELP = "the command that submits the batch script ({batch_file} is its path; else the path is appended)"
@@ -54,7 +60,11 @@ class BatchSystemLauncher(Configurable):
     templates: ClassVar[dict[str, str]] = {}  # the default script of each role
     queue_directive: ClassVar[str] = ""  # the script line that picks a queue, e.g. '#PBS -q {queue}'
     finished_states: ClassVar[frozenset[str]] = frozenset()  # states of a job that ended but is still listed
+    # how a status command that fails says the job is gone (forgotten after it ended): exit codes, or words
+    gone_codes: ClassVar[frozenset[int]] = frozenset()
+    gone_pattern: ClassVar[str] = ""
     submit_reads_stdin: ClassVar[bool] = False  # bsub takes its script on stdin
+    remote: ClassVar[bool] = True  # runs on the batch system's nodes, not this host
 
     submit_command = command_setting([], SUBMIT_HELP)
     delete_command = command_setting([], DELETE_HELP)
@@ -79,6 +89,8 @@ class BatchSystemLauncher(Configurable):
         self.job_id = ""
         self.returncode: int | None = None
         self._checked_at = -float("inf")
+        self._last_state = "submitted"
+        self._status_failures = 0
 
     @default("batch_file_name")
     def _batch_file_name_default(self) -> str:
@@ -133,14 +145,30 @@ class BatchSystemLauncher(Configurable):
         return argv
 
     def state(self) -> str | None:
-        """The job's first state that is not a finished one ('R', 'PEND', ...); None once it has ended."""
+        """The job's first state that is not a finished one ('R', 'PEND', ...); None once it has ended.
+
+        A status command that fails without saying the job is gone (a busy or restarting scheduler) leaves
+        the last known state; STATUS_FAILURES of those in a row are a BatchError.
+        """
         try:
             out = self._command(self._with_id(self.status_command))
-        except BatchError:
-            return None  # most systems fail on a job they no longer know
+        except BatchError as exc:
+            if self._says_gone(exc):
+                return None
+            self._status_failures += 1
+            if self._status_failures >= STATUS_FAILURES:
+                raise BatchError(f"{exc} ({self._status_failures} times in a row); {self} may still run: "
+                                 f"cancel it with `{shlex.join(self._with_id(self.delete_command))}`") from None
+            return self._last_state
+        self._status_failures = 0
         pattern = self.job_state_regexp.replace("{job_id}", re.escape(self.job_id))
         states = [match.group(1) for match in re.finditer(pattern, out, re.MULTILINE)]
-        return next((state for state in states if state not in self.finished_states), None)
+        found = next((state for state in states if state not in self.finished_states), None)
+        self._last_state = found or self._last_state
+        return found
+
+    def _says_gone(self, exc: BatchError) -> bool:
+        return exc.returncode in self.gone_codes or bool(self.gone_pattern and re.search(self.gone_pattern, exc.said))
 
     @property
     def running(self) -> bool:
@@ -154,12 +182,20 @@ class BatchSystemLauncher(Configurable):
         return self.returncode is None
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Cancel the job, also one that looks ended (a job in an error state still holds its place)."""
-        if self.job_id:
-            try:
-                self._command(self._with_id(self.delete_command))
-            except BatchError:
-                pass  # it finished just now: nothing left to cancel
+        """Cancel the job, also one that looks ended (a job in an error state still holds its place).
+
+        A cancel that fails while the job is still listed is a BatchError: ipcluster then keeps its pid file,
+        whose cleanup commands let `ipcluster stop` try again.
+        """
+        if not self.job_id:
+            return
+        try:
+            self._command(self._with_id(self.delete_command))
+        except BatchError as exc:
+            if self._says_gone(exc) or self.state() is None:
+                return  # it ended just now: nothing to cancel
+            raise BatchError(f"cannot cancel {self}: {exc}; `ipcluster stop` tries again") from None
+        finally:
             self.returncode = 0 if self.returncode is None else self.returncode
 
     def cleanup_commands(self) -> list[list[str]]:
@@ -179,13 +215,15 @@ class BatchSystemLauncher(Configurable):
         except subprocess.TimeoutExpired:
             raise BatchError(f"`{shlex.join(argv)}` took more than {COMMAND_TIMEOUT} s") from None
         if done.returncode != 0:
-            raise BatchError(f"`{shlex.join(argv)}` failed with exit code {done.returncode}: "
-                             f"{(done.stderr or done.stdout).strip()}")
+            said = (done.stderr or done.stdout).strip()
+            raise BatchError(f"`{shlex.join(argv)}` failed with exit code {done.returncode}: {said}",
+                             done.returncode, said)
         return done.stdout
 
     def _setting_of(self, argv: Sequence[str]) -> str:
-        for name in ("submit_command", "status_command", "delete_command"):
-            if argv[:1] == getattr(self, name)[:1]:
+        """The setting that gave `argv` (Windows HPC's all start with `job`: the whole line tells them apart)."""
+        for name in ("status_command", "delete_command"):
+            if list(argv) == self._with_id(getattr(self, name)):
                 return name
         return "submit_command"
 

@@ -42,6 +42,7 @@ from ipcluster.launchers._pidfile import (
 )
 from ipcluster.launchers._supervise import Supervisor
 from ipcluster.launchers._watch import EngineWatch
+from ipcluster.launchers.controller import IP_DEFAULT_VARIABLE
 from ipcluster.launchers.keys import IPClusterKeys
 from ipcluster.launchers.listing import IPClusterList
 from ipcluster.launchers.local import override
@@ -107,12 +108,30 @@ class IPClusterEngines(BaseParallelApplication):
         supervisor.install()
         self._launched: list[ControllerLauncher | EngineLauncher] = []
         self._record("starting")
+        failures: list[str] = []
         try:
-            return self._run(supervisor)
+            code = self._run(supervisor)
         except LAUNCH_ERRORS as exc:  # mpiexec or qsub missing, a batch command failed, a bad template
-            return self.fail(str(exc))
+            code = self.fail(str(exc))
         finally:
-            remove_pid_file(self.pid_file)
+            failures = self._stop_launched()
+            if not failures:  # else the pid file stays, and with it the cleanup `ipcluster stop` retries
+                remove_pid_file(self.pid_file)
+        for failure in failures:
+            print(f"ipcluster: {failure}", file=sys.stderr)
+        return 1 if failures else code
+
+    def _stop_launched(self) -> list[str]:
+        """Stop what was launched, engines before their controller; what could not be stopped, one line each."""
+        failures = []
+        for launched in reversed(self._launched):
+            try:
+                launched.stop(self.stop_timeout)
+            except LAUNCH_ERRORS as exc:
+                failures.append(str(exc))
+        if self._launched:
+            self.slog.info("stopped what was launched", failures=len(failures))
+        return failures
 
     def resolve_launchers(self) -> None:
         self.engine_set_cls = engine_set_class(self.engine_launcher_class)
@@ -128,7 +147,6 @@ class IPClusterEngines(BaseParallelApplication):
             while not supervisor.stopping and engines.running:
                 self._reap(engines)
                 supervisor.wait(engines.poll_interval)
-        engines.stop(self.stop_timeout)
         if supervisor.stopping:
             return 0
         self._reap(engines)  # the last engines may have exited after the final reap above
@@ -213,16 +231,16 @@ class IPClusterStart(IPClusterEngines):
         engine_file = self.profile_path.security / ENGINE_FILE
         for stale in (engine_file, self.profile_path.security / CLIENT_FILE):
             stale.unlink(missing_ok=True)  # engines and clients must not dial a previous controller
+        if self.engine_set_cls.remote or self.controller_cls.remote:
+            # the controller's default interface becomes every one (its own settings still win); batch
+            # systems and ssh pass the variable on with the rest of the environment
+            os.environ.setdefault(IP_DEFAULT_VARIABLE, "*")
         controller = self.controller_cls(self.profile_path.path, [*self.controller_args, *self.extra_args],
                                         config=self.config)
         controller.start()
         self._launched.append(controller)
         self._record("starting")
-        try:
-            return self._run_controller(supervisor, controller, engine_file)
-        finally:
-            controller.stop(self.stop_timeout)
-            self.slog.info("cluster stopped")
+        return self._run_controller(supervisor, controller, engine_file)
 
     def _run_controller(self, supervisor: Supervisor, controller: ControllerLauncher, engine_file: Path) -> int:
         """Once the controller wrote its files, start the engines, and run until a stop or the controller ends."""
@@ -248,7 +266,6 @@ class IPClusterStart(IPClusterEngines):
                 break
             self._reap(engines)
             supervisor.wait(min(filter(None, (controller.poll_interval, engines.poll_interval)), default=None))
-        engines.stop(self.stop_timeout)
         return code
 
 

@@ -8,7 +8,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import ClassVar
 
-from traitlets import Bool, CaselessStrEnum, Integer, Unicode, Union
+from traitlets import Bool, CaselessStrEnum, Integer, Unicode, Union, default
 
 from ipcluster.launchers._pidfile import remove_pid_file, write_pid_file
 from ipcluster.launchers._process import LocalProcess, python_command
@@ -39,6 +39,8 @@ from ipcluster.protocol import (
 from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, UsageError, run_app
 from ipcluster.protocol._service import SUPERVISOR_PID
 
+# set by ipcluster when engines or the controller run on other hosts: loopback would be unreachable there
+IP_DEFAULT_VARIABLE = "IPCLUSTER_CONTROLLER_IP"
 SERVICES = ("ipcluster.hub", "ipcluster.scheduler", "ipcluster.heartmonitor")
 STORE_HELP = {"DictDB": "memory (the default; bounded)", "SQLiteDB": "an SQLite file", "RedisDB": "a Redis server",
               "MongoDB": "a MongoDB server", "NoDB": "no store at all (queries of past tasks are refused)"}
@@ -53,7 +55,8 @@ class IPControllerApp(BaseParallelApplication):
         "TaskScheduler": "IPControllerApp", "HeartMonitor": "IPControllerApp",
     }
 
-    ip = Unicode("127.0.0.1", help="the interface to listen on; '*' for all").tag(config=True)
+    ip = Unicode("127.0.0.1", help="the interface to listen on; '*' for all (ipcluster makes '*' the default when "
+                 "it starts engines or the controller on other hosts)").tag(config=True)
     location = Unicode("", help="the address engines and clients dial (default: guessed from ip)").tag(config=True)
     ssh_server = Unicode("", help="ssh server clients tunnel through, written into the client file").tag(config=True)
     engine_ssh_server = Unicode("", help="ssh server engines tunnel through").tag(config=True)
@@ -95,6 +98,11 @@ class IPControllerApp(BaseParallelApplication):
             for store in STORE_CLASSES
         },
     }
+
+    @default("ip")
+    def _ip_default(self) -> str:
+        """Loopback, unless ipcluster says the engines or this controller run elsewhere (a setting still wins)."""
+        return os.environ.get(IP_DEFAULT_VARIABLE) or "127.0.0.1"
 
     def run(self) -> int:
         self._check_scheme()

@@ -51,6 +51,7 @@ class OneProcessController:
     """A controller launcher whose controller is one child process (ipcontroller, mpiexec or ssh)."""
 
     poll_interval: float | None = None  # its exit wakes ipcluster (SIGCHLD)
+    remote: bool = False  # on this host (ssh's is not)
     process: LocalProcess
 
     def start(self) -> None:
@@ -87,6 +88,7 @@ P = TypeVar("P", bound=LocalProcess)
 class EngineSet(Generic[P]):
     """The processes that run a set of engines, started and stopped together."""
 
+    remote: bool = False  # on this host: a controller on loopback reaches them
     poll_interval: float | None = None  # an exit wakes ipcluster (SIGCHLD)
 
     def __init__(self, processes: list[P], n: int):

@@ -161,6 +161,8 @@ def engine_count(host: str, value: Any, default_args: list[str]) -> tuple[int, l
 class SSHEngineSetLauncher(SSHLauncher):
     """Engines on other hosts, one ssh each; they are ready when the hub lists as many as were started."""
 
+    remote = True
+
     poll_interval: float | None = None  # the ssh processes are our children: an exit wakes ipcluster (SIGCHLD)
 
     engines = Dict(help="host -> number of engines, or (number, [ipengine arguments]) for a host with arguments "
@@ -214,6 +216,8 @@ class SSHEngineSetLauncher(SSHLauncher):
 
 class SSHControllerLauncher(SSHLauncher, OneProcessController):
     """``ipcontroller`` on another host; ipcluster goes on once its connection files are fetched."""
+
+    remote = True
 
     process: RemoteProcess
 

@@ -7,7 +7,7 @@ HTCondor's ``queue n``, Windows HPC's `n` tasks) or one allocation of `n` tasks 
 
 from __future__ import annotations
 
-import shlex
+import subprocess
 from pathlib import Path
 from typing import Any, ClassVar
 from xml.sax.saxutils import quoteattr
@@ -48,10 +48,15 @@ class PBSLauncher(BatchSystemLauncher):
     templates: ClassVar[dict[str, str]] = {"engines": PBS_ENGINES, "controller": PBS_CONTROLLER}
     queue_directive = "#PBS -q {queue}"
     finished_states = frozenset({"C", "F", "X"})  # completed, finished, expired
+    gone_codes = frozenset({153})  # Torque's qstat (and the wrappers') for a job it no longer knows
+    gone_pattern = r"Unknown Job Id"
 
     submit_command = command_setting(["qsub"], SUBMIT_HELP)
     delete_command = command_setting(["qdel", "{job_id}"], DELETE_HELP)
     status_command = command_setting(["qstat", "{job_id}"], STATUS_HELP)
+    # Torque names an array 123[] (and qstat and qdel want the brackets); PBS Pro, 123[]; the wrappers, 123
+    job_id_regexp = Unicode(r"\d+(?:\[\])?", help="finds the job id in the submit command's output").tag(
+        config=True)
     # Job id, Name, User, Time Use, S(tate), Queue; an array shows as 123[] or 123[1]
     job_state_regexp = state_setting(r"^{job_id}\S*\s+\S+\s+\S+\s+\S+\s+([A-Z])\s")
 
@@ -90,6 +95,7 @@ class SGELauncher(BatchSystemLauncher):
     templates: ClassVar[dict[str, str]] = {"engines": SGE_ENGINES, "controller": SGE_CONTROLLER}
     queue_directive = "#$ -q {queue}"
     # a finished job leaves qstat; every listed state (qw, r, t, Eqw, ...) still holds a place
+    gone_pattern = r"does not exist"
 
     submit_command = command_setting(["qsub", "-terse"], SUBMIT_HELP)
     delete_command = command_setting(["qdel", "{job_id}"], DELETE_HELP)
@@ -127,6 +133,7 @@ class SlurmLauncher(BatchSystemLauncher):
     queue_directive = "#SBATCH --partition={queue}"
     finished_states = frozenset({"COMPLETED", "CANCELLED", "FAILED", "TIMEOUT", "NODE_FAIL", "PREEMPTED",
                                  "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE", "COMPLETING"})
+    gone_pattern = r"Invalid job id"  # squeue, once the job is forgotten (MinJobAge after it ended)
 
     submit_command = command_setting(["sbatch"], SUBMIT_HELP)
     delete_command = command_setting(["scancel", "{job_id}"], DELETE_HELP)
@@ -162,6 +169,7 @@ class LSFLauncher(BatchSystemLauncher):
     queue_directive = "#BSUB -q {queue}"
     submit_reads_stdin = True  # so the #BSUB lines are read, as LSF documents
     finished_states = frozenset({"DONE", "EXIT"})
+    gone_pattern = r"is not found"
 
     submit_command = command_setting(["bsub"], SUBMIT_HELP)
     delete_command = command_setting(["bkill", "{job_id}"], DELETE_HELP)
@@ -203,6 +211,7 @@ class HTCondorLauncher(BatchSystemLauncher):
     system = "HTCondor"
     templates: ClassVar[dict[str, str]] = {"engines": HTCONDOR_ENGINES, "controller": HTCONDOR_CONTROLLER}
     finished_states = frozenset({"3", "4"})  # removed, completed (JobStatus codes)
+    gone_pattern = r"Couldn't find"  # condor_rm of a job that left the queue; condor_q just lists nothing
 
     submit_command = command_setting(["condor_submit"], SUBMIT_HELP)
     delete_command = command_setting(["condor_rm", "{job_id}"], DELETE_HELP)
@@ -238,6 +247,7 @@ class WindowsHPCLauncher(BatchSystemLauncher):
     system = "WindowsHPC"
     templates: ClassVar[dict[str, str]] = {"engines": WINDOWS_HPC_JOB, "controller": WINDOWS_HPC_JOB}
     finished_states = frozenset({"Finished", "Failed", "Canceled"})
+    gone_pattern = r"does not exist"
 
     scheduler = Unicode("", help="the HPC head node for `job submit /scheduler:`; empty: the default one").tag(
         config=True)
@@ -256,7 +266,7 @@ class WindowsHPCLauncher(BatchSystemLauncher):
     def keys(self) -> dict[str, Any]:
         """`tasks`: one <Task> per engine (one for the controller), each running the program."""
         name = "ipengine" if self.role == "engines" else "ipcontroller"
-        task = f"    <Task Name={quoteattr(name)} CommandLine={quoteattr(shlex.join(self.program))} " \
+        task = f"    <Task Name={quoteattr(name)} CommandLine={quoteattr(subprocess.list2cmdline(self.program))} " \
                f"WorkDirectory={quoteattr(str(self.profile_dir))} MinCores=\"1\" MaxCores=\"1\" />"
         return {**super().keys(), "job_name": name, "tasks": "\n".join([task] * self.n)}
 
