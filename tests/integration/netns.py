@@ -30,7 +30,7 @@ PREFIX = "ipct"
 LOCK_DIR = Path("/run/lock")
 HOST_NAME = re.compile(r"[a-z0-9]{1,12}")  # short enough for the bridge port's name, "v-" + name, in 15 characters
 STOP_WAIT = 5  # seconds a process gets to exit after SIGTERM
-LEFTOVER_WAIT = 3  # seconds for the rest to follow: sshd's session processes end after their client is gone
+LEFTOVER_WAIT = 10  # seconds for the rest to follow: sshd's session processes end after their client is gone
 
 
 def ip(*args: str) -> str:

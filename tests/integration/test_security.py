@@ -4,6 +4,7 @@ clear refusals a peer gets for a wrong Curve key, no Curve key, or a wrong HMAC 
 from __future__ import annotations
 
 import json
+import shutil
 import stat
 from pathlib import Path
 
@@ -147,16 +148,18 @@ def test_a_wrong_hmac_key_is_refused_in_one_line_and_logged(make_cluster, tmp_pa
     assert 0 == cluster.stop().returncode
 
 
-def test_reuse_keeps_curve_keys_and_revocations(make_cluster):
-    """After a --reuse restart, the old client file still works and a revoked key is still refused."""
+def test_reuse_keeps_curve_keys_and_revocations(make_cluster, tmp_path):
+    """After a --reuse restart, a copy of the old client file still works and a revoked key is still refused."""
     cluster = make_cluster(n=1, controller_args=CURVE)
     with cluster.client():
         keys(cluster, "add", "carol")
         keys(cluster, "revoke", "carol")
+        old = shutil.copy(security(cluster) / "ipcontroller-client.json", tmp_path / "old-client.json")
     assert 0 == cluster.stop().returncode
     cluster.process.wait(30)
     again = make_cluster(n=1, controller_args=(*CURVE, "--reuse"))
-    with again.client() as rc:
+    with again.client(), Client(old, timeout=30) as rc:
+        rc.wait_for_engines(1, timeout=30)
         assert [1] == rc[:].apply_sync(lambda: 1)
         with pytest.raises(ConnectionError, match="refused this connection file's Curve key"):
             Client(security(again) / "ipcontroller-client-carol.json", timeout=10)

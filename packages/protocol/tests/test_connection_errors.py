@@ -15,9 +15,12 @@ PORTS = dict(zip(PORT_NAMES, range(5000, 5000 + len(PORT_NAMES)), strict=True))
     ('"a key"', "string"),
     ("{}", '"key"'),
     ('{"key": 5}', '"key"'),
+    ('{"key": "k", "curve": {"serverkey": "short"}}', '"curve" should hold serverkey, publickey, secretkey'),
+    ('{"key": "k", "curve": "on"}', '"curve" should hold'),
 ])
 def test_a_file_that_is_not_a_connection_object_is_refused(tmp_path, text, problem):
-    """A JSON array or string, or an object without a string key, is a ConnectionFileError naming the file."""
+    """A JSON array or string, an object without a string key, or damaged Curve keys: a ConnectionFileError naming
+    the file."""
     path = tmp_path / "ipcontroller-engine.json"
     path.write_text(text)
     with pytest.raises(ConnectionFileError, match=problem) as error:

@@ -74,7 +74,13 @@ class Client(RecordQueries, Interrupts):
         self.session = Session(self.info["key"].encode())
         self._context = zmq.Context()
         self._inbox = Inbox(self.session, tunnelled=self._tunnel is not None)
-        self._io = IOThread(self._sockets(), self._inbox.receive, self._inbox.fail_everything)
+        try:
+            self._io = IOThread(self._sockets(), self._inbox.receive, self._inbox.fail_everything)
+        except BaseException:  # nothing is running yet but the tunnel and the context: close them
+            self._context.destroy(linger=0)
+            if self._tunnel is not None:
+                self._tunnel.close()
+            raise
         self._io.start()
         self._closed = False
         try:

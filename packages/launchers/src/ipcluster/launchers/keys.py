@@ -26,14 +26,17 @@ from ipcluster.protocol import (
     write_connection_file,
 )
 from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication, UsageError
-from ipcluster.protocol._curve import read_keys, write_keys
+from ipcluster.protocol._curve import CurveError, read_keys, write_keys
 
 FILES = {"engines": ENGINE_FILE, "client": CLIENT_FILE}  # the names of the keys ipcontroller's own files carry
 
 
 def allow_peers(path: Path, peers: dict[str, dict[str, str]], keep_others: bool) -> None:
     """Put `peers` (name -> key pair) on the allow-list; a kept entry with the same key keeps its revocation."""
-    keys = read_keys(path) if keep_others else {}
+    try:
+        keys = read_keys(path) if keep_others else {}
+    except CurveError:
+        keys = {}  # nothing readable to keep: the controller's own two keys make a fresh list
     for name, pair in peers.items():
         if keys.get(name, {}).get("public") != pair["public"]:
             keys[name] = {"public": pair["public"], "file": FILES.get(name, "")}
@@ -70,12 +73,18 @@ class IPClusterKeys(BaseParallelApplication):
                              "keys to manage: start it with --curve=required (or --ip beyond loopback)")
         return spec
 
-    def _keys(self) -> tuple[Path, dict[str, dict[str, Any]]]:
-        path = Path(self._spec().curve_keys_file)
-        return path, read_keys(path)
+    def _keys(self, spec: ControllerSpec | None = None) -> tuple[Path, dict[str, dict[str, Any]]]:
+        path = Path((spec or self._spec()).curve_keys_file)
+        try:
+            return path, read_keys(path)
+        except CurveError as exc:
+            raise UsageError(str(exc)) from None
 
     def _list(self) -> int:
         _, keys = self._keys()
+        if not keys:
+            print("ipcluster: the allow-list is empty: only the controller's own processes may connect")
+            return 0
         width = max(len(name) for name in keys)
         for name, entry in sorted(keys.items()):
             state = "revoked" if entry.get("revoked") else "allowed"
@@ -84,7 +93,7 @@ class IPClusterKeys(BaseParallelApplication):
 
     def _add(self, name: str) -> int:
         spec = self._spec()
-        path, keys = Path(spec.curve_keys_file), read_keys(Path(spec.curve_keys_file))
+        path, keys = self._keys(spec)
         if name in keys:
             raise UsageError(f"there is a key named {name!r} already: revoke it, or choose another name")
         pair = new_key_pair()
@@ -94,7 +103,9 @@ class IPClusterKeys(BaseParallelApplication):
         else:
             spec.curve_client = pair
         target = Path(self.output) if self.output else self.profile_path.security / f"ipcontroller-{role}-{name}.json"
-        write_connection_file(target, spec.engine_info() if self.engine else spec.client_info())
+        info = spec.engine_info() if self.engine else spec.client_info()
+        # compute access only: the admin token (stop engines, shut down) is not this key's to revoke
+        write_connection_file(target, {name: value for name, value in info.items() if not name.startswith("admin")})
         keys[name] = {"public": pair["public"], "file": str(target)}
         write_keys(path, keys)
         print(f"ipcluster: wrote {target}, a {role} connection file with its own key {name!r}; "

@@ -204,8 +204,9 @@ class SSHEngineSetLauncher(SSHLauncher):
         return self.members.running
 
     def ready(self, watch: EngineWatch) -> bool:
-        """Their pids are other hosts': count the engines that joined since the start."""
-        return self.running and watch.joined() >= self.n
+        """Their pids are other hosts': as many joined since the start as still run (one may have died)."""
+        still_running = sum(member.running for member in self.members.processes)
+        return still_running > 0 and watch.joined() >= still_running
 
     def reap(self) -> list[RemoteProcess]:
         return self.members.reap()

@@ -14,7 +14,6 @@ from ipcluster.protocol._connection import (
     is_wildcard,
     read_connection_file,
     url,
-    write_connection_file,
 )
 from ipcluster.protocol._curve import (
     HANDSHAKE_EVENTS,
@@ -31,6 +30,7 @@ from ipcluster.protocol._frames import drain, readable, recv_frames, send_frames
 from ipcluster.protocol._logging import configure_logging
 from ipcluster.protocol._loop import Loop
 from ipcluster.protocol._peer import HubPeer
+from ipcluster.protocol._private import write_private_json as write_connection_file
 from ipcluster.protocol._profile import ProfileDir, ipython_dir
 from ipcluster.protocol._reach import no_answer, refused_at_once
 from ipcluster.protocol._serialize import deserialize, deserialize_apply, serialize, serialize_apply

@@ -203,15 +203,6 @@ class ControllerSpec:
 _REFERENCE = ControllerSpec(key="")  # the type of each field's default is the type a spec file must hold
 
 
-def write_connection_file(path: Path, data: dict[str, Any]) -> None:
-    """Write `data` as JSON readable by the owner alone, replacing atomically."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as stream:
-        json.dump(data, stream, indent=2, sort_keys=True)
-    os.replace(tmp, path)
-
-
 def read_connection_file(path: str | os.PathLike, wait: float = 0.0, ports: Iterable[str] = ()) -> dict[str, Any]:
     """Read a connection file, waiting up to `wait` seconds for a starting controller to write it.
 
@@ -240,6 +231,7 @@ def read_connection_file(path: str | os.PathLike, wait: float = 0.0, ports: Iter
             "restart the controller with this ipcluster version"
         )
     _check_key(data, str(path))
+    _check_curve(data, str(path))
     if ports:
         _check_type(data, "interface", str, str(path), required=True)
         _check_ports(data, ports, str(path))
@@ -255,6 +247,17 @@ def _check_key(data: dict[str, Any], source: str) -> None:
     if not isinstance(data.get("key"), str):
         raise ConnectionFileError(f'{source} is not a connection file: it has no "key" string '
                                   "(rewrite it by restarting the controller)")
+
+
+def _check_curve(data: dict[str, Any], source: str) -> None:
+    """A "curve" entry must hold three Z85 keys: a damaged one would be a ZMQError deep in socket set-up."""
+    curve = data.get("curve")
+    if curve is None:
+        return
+    names = ("serverkey", "publickey", "secretkey")
+    if not isinstance(curve, dict) or not all(isinstance(curve.get(n), str) and len(curve[n]) == 40 for n in names):
+        raise ConnectionFileError(f'{source}: "curve" should hold {", ".join(names)} as 40-character Z85 keys '
+                                  "(get the controller's current file)")
 
 
 def _check_ports(ports: dict[str, Any], names: Iterable[str], source: str) -> None:

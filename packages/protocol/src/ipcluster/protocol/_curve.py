@@ -9,7 +9,6 @@ at every handshake), and ``ipcluster keys revoke NAME`` takes a key off the list
 from __future__ import annotations
 
 import json
-import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import zmq
 from zmq.utils import z85
 
 from ipcluster.protocol._addresses import is_loopback
+from ipcluster.protocol._private import write_private_json
 
 KEYS_FILE = "ipcontroller-keys.json"
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"  # where libzmq asks, as RFC 27 fixes it
@@ -85,10 +85,11 @@ def dial(socket: zmq.Socket, curve: dict[str, str] | None) -> None:
 class AllowList:
     """The named public keys the controller admits, read again whenever the file changes."""
 
-    def __init__(self, path: Path, always: str):
+    def __init__(self, path: Path, always: str, log: Any):
         self.path = path
         self.always = always  # the controller's own processes (scheduler, heart monitor) dial with its key
-        self._mtime: float | None = None
+        self.log = log
+        self._seen: tuple[int, int, int] | None = None  # (inode, mtime in ns, size): written by os.replace
         self._keys: dict[str, dict[str, Any]] = {}
 
     def verdict(self, public: str) -> tuple[bool, str]:
@@ -103,31 +104,36 @@ class AllowList:
 
     def _reload(self) -> None:
         try:
-            mtime = self.path.stat().st_mtime
+            stat = self.path.stat()
         except OSError:
-            self._keys = {}
+            stat = None
+        seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat else None
+        if seen == self._seen and stat:
             return
-        if mtime != self._mtime:
-            self._mtime = mtime
+        self._seen = seen
+        try:
             self._keys = read_keys(self.path)
+        except CurveError as exc:  # refuse every peer but our own processes until it is readable again
+            self._keys = {}
+            self.log.error("cannot read the allow-list: refusing every peer", reason=str(exc))
 
 
 def read_keys(path: Path) -> dict[str, dict[str, Any]]:
+    """The allow-list's entries, name -> {"public", "revoked", "file"}; CurveError if it cannot be read."""
     try:
         data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+    except (OSError, ValueError) as exc:
+        raise CurveError(f"cannot read the Curve allow-list {path}: {exc}; restarting the controller rewrites it "
+                         "(with --reuse, keeping its keys)") from None
     keys = data.get("keys") if isinstance(data, dict) else None
-    return keys if isinstance(keys, dict) else {}
+    if not isinstance(keys, dict):
+        raise CurveError(f"{path} is not a Curve allow-list: it has no \"keys\" object")
+    return {name: entry for name, entry in keys.items()
+            if isinstance(entry, dict) and isinstance(entry.get("public"), str)}
 
 
 def write_keys(path: Path, keys: dict[str, dict[str, Any]]) -> None:
-    """The allow-list, owner-only, replaced atomically so a reader never sees half of it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as stream:
-        json.dump({"keys": keys}, stream, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    write_private_json(path, {"keys": keys})
 
 
 class Gatekeeper(threading.Thread):
@@ -147,7 +153,12 @@ class Gatekeeper(threading.Thread):
                 request = self.socket.recv_multipart()
             except zmq.ContextTerminated:
                 return
-            self.socket.send_multipart(self._answer(request))
+            try:
+                answer = self._answer(request)
+            except Exception as exc:  # a malformed request: refuse it, and keep guarding every later one
+                self.log.error("refused a malformed handshake request", error=repr(exc))
+                answer = [*request[:2], b"500", b"internal error", b"", b""]
+            self.socket.send_multipart(answer)
 
     def _answer(self, request: list[bytes]) -> list[bytes]:
         version, request_id, _domain, address, _identity, mechanism, *credentials = request

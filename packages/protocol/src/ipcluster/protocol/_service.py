@@ -76,7 +76,7 @@ def run_service(name: str, factory: Callable[[ControllerSpec, Any], Any], argv: 
         print(f"ipcluster-{name}: {exc}", file=sys.stderr)
         return 1
     if spec.curve_server:  # the handshake guard, before any socket binds
-        allow = _curve.AllowList(Path(spec.curve_keys_file), always=spec.curve_server["public"])
+        allow = _curve.AllowList(Path(spec.curve_keys_file), always=spec.curve_server["public"], log=log)
         _curve.Gatekeeper(zmq.Context.instance(), allow, log).start()
     try:
         service = factory(spec, log)

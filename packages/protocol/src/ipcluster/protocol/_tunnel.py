@@ -43,6 +43,9 @@ class TunnelError(ConnectionError):
     """The ssh tunnel could not be opened: one line naming the server and what ssh said."""
 
 
+LOGIN_FLOOR = 10.0  # seconds an ssh login and its forwards get at least
+
+
 @dataclass(frozen=True)
 class SshSettings:
     """How to tunnel: `server` is ``[user@]host[:port]``; empty means the connection file's ``ssh``, if any."""
@@ -51,7 +54,11 @@ class SshSettings:
     key: str = ""  # a private key file; default: ssh's own choice (its config, an agent, ~/.ssh/id_*)
     paramiko: bool | None = None  # None: OpenSSH when `ssh` is installed, else paramiko
     config: str = ""  # an ssh_config file
-    timeout: float = 10.0  # seconds for the ssh login and the forwards
+    timeout: float = 10.0  # seconds for the ssh login and the forwards; never under LOGIN_FLOOR
+
+    def __post_init__(self) -> None:
+        # a short registration time-out must not cut a login short: key exchange on a busy host takes seconds
+        object.__setattr__(self, "timeout", max(self.timeout, LOGIN_FLOOR))
 
 
 def split_server(server: str) -> tuple[str | None, str, int | None]:

@@ -43,6 +43,7 @@ class ParamikoTunnel(Tunnel):
         # paramiko keeps a failed open's reason per transport, not per channel: opens at the same time would
         # take each other's reasons, leaving "Unable to open channel."
         self._opening = threading.Lock()
+        self._closed = False
         self._acceptor = threading.Thread(target=self._accept, daemon=True, name=f"ipcluster-ssh-{server}")
         self._acceptor.start()
 
@@ -55,7 +56,11 @@ class ParamikoTunnel(Tunnel):
                 for key, _ in selector.select():
                     if key.data is None:
                         return
-                    connection, _ = self._listeners[key.data].accept()
+                    try:
+                        connection, _ = self._listeners[key.data].accept()
+                    except OSError as exc:  # out of file descriptors, say: tell, and keep serving the others
+                        self._said.append(f"cannot accept a connection to forward: {exc}")
+                        continue
                     threading.Thread(target=self._carry, args=(connection, self.targets[key.data]), daemon=True,
                                      name=f"ipcluster-ssh-{self.server}-{key.data}").start()
 
@@ -74,10 +79,12 @@ class ParamikoTunnel(Tunnel):
                 _pump(connection, channel)
 
     def close(self) -> None:
-        if not self._acceptor.is_alive():
+        if self._closed:
             return
-        self._waker.send(b"x")
-        self._acceptor.join()
+        self._closed = True
+        if self._acceptor.is_alive():
+            self._waker.send(b"x")
+            self._acceptor.join()
         for listener in self._listeners.values():
             listener.close()
         self._wake.close()
