@@ -1,4 +1,7 @@
-"""A real OpenSSH server inside a namespace host, and the client files that reach it from any other host."""
+"""A real OpenSSH server inside a namespace host, and the client files that reach it from any other host.
+
+Its key, path and config helpers also serve the loopback sshd of sshd.py.
+"""
 
 from __future__ import annotations
 
@@ -76,7 +79,8 @@ def sshd_config(address: str, port: int, host_key: Path, authorized_keys: Path) 
     return (f"Port {port}\nListenAddress {address}\nHostKey {host_key}\nPidFile none\n"
             f"AuthorizedKeysFile {authorized_keys}\n"
             "PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-            "UsePAM no\nStrictModes no\nAllowTcpForwarding yes\n")
+            "UsePAM no\nStrictModes no\nAllowTcpForwarding yes\n"
+            "Subsystem sftp internal-sftp\n")  # OpenSSH 9's scp copies over SFTP
 
 
 def start_sshd(host: Host, client: SshClient) -> SshServer:

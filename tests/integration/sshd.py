@@ -8,18 +8,16 @@ launchers ``['-F', sshd.config]`` as their ssh and scp arguments. The server is 
 from __future__ import annotations
 
 import getpass
-import os
-import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 import pytest
-from clusters import alive, command_line, kill_all
+from clusters import alive, command_line, kill_all, wait_until
+from netns_sshd import PRIVSEP_DIR, make_key, sshd_config, sshd_path
 
 from ipcluster.protocol import free_ports
 
@@ -36,16 +34,6 @@ class SSHServer:
         """Command lines of what runs under the server: a session per connection, and what each runs."""
         children = psutil.Process(self.process.pid).children(recursive=True)
         return [command_line(child) for child in children if alive(child)]
-
-
-def server_config(folder: Path, port: int) -> str:
-    return "\n".join([
-        f"Port {port}", "ListenAddress 127.0.0.1", f"HostKey {folder / 'host'}", f"PidFile {folder / 'sshd.pid'}",
-        f"AuthorizedKeysFile {folder / 'authorized_keys'}", "PermitRootLogin prohibit-password",
-        "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no",
-        "StrictModes no",  # the keys sit under the world-writable temp folder
-        "Subsystem sftp internal-sftp",  # scp copies over SFTP
-    ]) + "\n"
 
 
 def client_config(folder: Path, port: int, closed_port: int) -> str:
@@ -67,26 +55,20 @@ def listening(port: int) -> bool:
 
 @pytest.fixture(scope="session")
 def sshd(tmp_path_factory) -> Iterator[SSHServer]:
-    program = shutil.which("sshd", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
-    assert program, "sshd is not installed: the SSH launcher tests run a real one (apt-get install openssh-server)"
     folder = tmp_path_factory.mktemp("sshd")
-    Path("/run/sshd").mkdir(exist_ok=True)  # Debian's sshd insists on its privilege-separation folder
-    for key in ("host", "client"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / key)], check=True)
-    shutil.copy(folder / "client.pub", folder / "authorized_keys")
+    PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
+    make_key(folder / "host")
+    (folder / "authorized_keys").write_text(make_key(folder / "client") + "\n")
     port, closed_port = free_ports(2)
-    (folder / "sshd_config").write_text(server_config(folder, port))
+    (folder / "sshd_config").write_text(sshd_config("127.0.0.1", port, folder / "host", folder / "authorized_keys"))
     (folder / "ssh_config").write_text(client_config(folder, port, closed_port))
     with open(folder / "sshd.log", "wb") as log:
-        process = subprocess.Popen([program, "-D", "-e", "-f", str(folder / "sshd_config")], stdin=subprocess.DEVNULL,
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([sshd_path(), "-D", "-e", "-f", str(folder / "sshd_config")],
+                                   stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     server = SSHServer(folder / "ssh_config", closed_port, process)
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not listening(port):
-            assert process.poll() is None, f"sshd exited: {(folder / 'sshd.log').read_text()}"
-            assert time.monotonic() < deadline, f"sshd did not listen within {START_TIMEOUT} s"
-            time.sleep(0.05)  # between polls only
+        wait_until(lambda: listening(port) or process.poll() is not None, START_TIMEOUT, "sshd to listen")
+        assert process.poll() is None, f"sshd exited: {(folder / 'sshd.log').read_text()}"
         yield server
     finally:
         sessions = psutil.Process(process.pid).children(recursive=True)

@@ -45,7 +45,7 @@ from ipcluster.launchers._watch import EngineWatch
 from ipcluster.launchers.controller import IP_DEFAULT_VARIABLE
 from ipcluster.launchers.keys import IPClusterKeys
 from ipcluster.launchers.listing import IPClusterList
-from ipcluster.launchers.local import override
+from ipcluster.launchers.local import option_value, override
 from ipcluster.launchers.mpi import MPILauncher
 from ipcluster.launchers.profiles import ProfileApp
 from ipcluster.launchers.status import IPClusterStatus
@@ -55,7 +55,7 @@ from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelAp
 
 LAUNCHED_ENGINE_TIMEOUT = 30
 REGISTRATION_CHECK = 0.1  # seconds between looks at the hub's engine list while engines start
-ENGINE_FILE_OPTIONS = ("--file", "-f", "--f", "--url-file", "--IPEngineApp.url_file", "--IPEngine.url_file")
+ENGINE_FILE_OPTIONS = ("file", "f", "url-file")  # as option_name reads them, --IPEngineApp.url_file included
 
 
 class IPClusterEngines(BaseParallelApplication):
@@ -177,14 +177,10 @@ class IPClusterEngines(BaseParallelApplication):
                          f"{', '.join(map(str, sorted(set(codes))))}); see their logs in {self.profile_path.log}")
 
     def _engine_file(self) -> Path:
-        """The connection file the engines read: --file among the engine arguments, else the profile's."""
-        args = self.engine_args
-        for index, arg in enumerate(args):
-            name, equals, value = arg.partition("=")
-            if name in ENGINE_FILE_OPTIONS:
-                value = value if equals else (args[index + 1] if index + 1 < len(args) else "")
-                return Path(value).expanduser()
-        return self.profile_path.security / ENGINE_FILE
+        """The connection file the engines read: --file (-f, --url-file) among the engine arguments, else the
+        profile's."""
+        given = [option_value(self.engine_args, name) for name in ENGINE_FILE_OPTIONS]
+        return next((Path(value).expanduser() for value in given if value), self.profile_path.security / ENGINE_FILE)
 
     def _start_engines(self) -> EngineLauncher:
         engines = self.engine_set_cls(self.profile_path.path, self.n, self._engine_args(), config=self.config)
