@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from clusters import Cluster, run, wait_until
 
-from ipcluster.client import Client
+from ipcluster.client import Client, HubError
 
 CLUSTER = "ipcluster.launchers.cluster"
 CURVE = ("--ping=200", "--curve=required")
@@ -174,4 +176,34 @@ def test_keys_of_a_controller_without_curve_is_one_line(make_cluster):
     assert (1, ["ipcluster: the controller of profile 'default' does not encrypt, so it has no keys to manage: "
                 "start it with --curve=required (or --ip beyond loopback)"]) == \
         (done.returncode, done.stderr.strip().splitlines())
+    assert 0 == cluster.stop().returncode
+
+
+def test_revoking_the_keys_of_a_connected_engine_and_client_takes_effect_at_once(make_cluster, tmp_path):
+    """Revoked while connected: the engine is told to leave, and the client's hub requests are refused."""
+    cluster = make_cluster(n=1, controller_args=CURVE)
+    with cluster.client() as rc:
+        keys(cluster, "add", "worker", "--engine", f"--output={tmp_path / 'worker.json'}")
+        keys(cluster, "add", "alice")
+        engine = subprocess.Popen([sys.executable, "-m", "ipcluster.engine", f"--file={tmp_path / 'worker.json'}"],
+                                  env=cluster.env)
+        rc.wait_for_engines(2, timeout=30)
+        with Client(security(cluster) / "ipcontroller-client-alice.json", timeout=10) as theirs:
+            assert 2 == len(theirs.queue_status()) - 1  # two engines, and "unassigned"
+            keys(cluster, "revoke", "worker")
+            keys(cluster, "revoke", "alice")
+            assert 1 == engine.wait(30)  # the controller unregistered it: it exits, as for a missed heartbeat
+            wait_until(lambda: rc.ids == [0], 10, "the revoked engine to be gone")
+
+            def refused() -> bool:
+                try:
+                    theirs.queue_status()
+                except HubError as exc:
+                    return "this connection file's key 'alice' was revoked" in str(exc)
+                return False
+
+            wait_until(refused, 10, "alice's requests to be refused")
+        assert [0] == rc[:].apply_sync(lambda: 0)  # everyone else goes on
+    log = [entry for entry in controller_log(cluster) if entry["event"] == "engine unregistered"]
+    assert ["its key 'worker' was revoked"] == [entry["reason"] for entry in log]
     assert 0 == cluster.stop().returncode

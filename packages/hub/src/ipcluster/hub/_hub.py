@@ -20,6 +20,8 @@ from ipcluster.hub._admin import bind_admin_server
 from ipcluster.hub._queries import RecordQueries
 from ipcluster.hub._queues import UNASSIGNED, QueueCounts
 from ipcluster.hub._registry import EngineRegistry, RegistrationRefused
+from ipcluster.hub._revocations import CHECK_PERIOD as REVOCATION_CHECK
+from ipcluster.hub._revocations import Revocations
 from ipcluster.hub.stores import StoreError, TaskStore, open_store
 from ipcluster.protocol import (
     ControllerSpec,
@@ -73,6 +75,9 @@ class Hub:
         }
         self.admin = bind_admin_server(self)
         self._fail_abandoned_tasks()
+        self.revocations = Revocations(spec, log, self._reply_error, self._unregister) if spec.curve_server else None
+        if self.revocations is not None:
+            self.loop.call_every(REVOCATION_CHECK, self.revocations.cut_engines)
 
     def _open_store(self) -> TaskStore:
         try:
@@ -146,6 +151,8 @@ class Hub:
         except ValueError as exc:
             self.log.warning("dropped message", reason=str(exc))
             return
+        if self.revocations is not None and not self.revocations.admit(frames, msg):
+            return
         handler = self._handlers.get(msg.header.msg_type)
         if handler is None:
             self._reply_error(msg.idents, msg.header.msg_id, f"the hub does not handle {MT.Name(msg.header.msg_type)}")
@@ -195,6 +202,8 @@ class Hub:
         self._unregister(failure.uuid, f"no heartbeat for {failure.missed_beats} periods")
 
     def _unregister(self, uuid: str, reason: str) -> None:
+        if self.revocations is not None:
+            self.revocations.forget(uuid)
         info = self.registry.unregister(uuid)
         if info is None:
             return

@@ -3,13 +3,13 @@
 The controller admits a peer only if the peer's own public key is on its allow-list. ``ipcontroller``
 puts the keys of its engine file (``engines``) and client file (``client``) there; ``keys add alice``
 writes another client file with a key of its own, so each user can be cut off alone with ``keys revoke
-alice``. A revoked key is refused at its next connection (running connections keep going until they
-reconnect; restart the controller with ``--reuse`` to cut them at once).
+alice``. A revoked key is refused at its next handshake; on running connections, the hub tells a
+revoked engine to leave and refuses a revoked client's requests within a second (its connections to
+the schedulers last until they reconnect: restart the controller with ``--reuse`` to cut those).
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -118,5 +118,5 @@ class IPClusterKeys(BaseParallelApplication):
             raise UsageError(f"no key is named {name!r}: `ipcluster keys list` shows them")
         keys[name]["revoked"] = True
         write_keys(path, keys)
-        print(f"ipcluster: revoked {name!r}: the controller refuses it from its next connection", file=sys.stdout)
+        print(f"ipcluster: revoked {name!r}: the controller refuses it from now on")
         return 0

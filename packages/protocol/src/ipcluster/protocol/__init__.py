@@ -18,6 +18,7 @@ from ipcluster.protocol._connection import (
 from ipcluster.protocol._curve import (
     HANDSHAKE_EVENTS,
     KEYS_FILE,
+    AllowList,
     CurveError,
     curve_wanted,
     handshake_failure,
@@ -67,6 +68,7 @@ __all__ = [
     "PROTOCOL_VERSION",
     "SPEC_FILE",
     "STORE_CLASSES",
+    "AllowList",
     "ConnectionFileError",
     "ControllerSpec",
     "CurveError",

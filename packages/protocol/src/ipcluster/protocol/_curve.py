@@ -102,6 +102,11 @@ class AllowList:
                 return (False, f"its key {name!r} was revoked") if entry.get("revoked") else (True, name)
         return False, "its key is not on the allow-list (a connection file of another controller?)"
 
+    def revoked(self) -> set[str]:
+        """The names of the revoked keys, as the file says now."""
+        self._reload()
+        return {name for name, entry in self._keys.items() if entry.get("revoked")}
+
     def _reload(self) -> None:
         try:
             stat = self.path.stat()

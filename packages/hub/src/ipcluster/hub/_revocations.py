@@ -1,0 +1,55 @@
+"""Revoked Curve keys, acted on while their peers are still connected.
+
+ZAP refuses a revoked key at its next handshake, but ZeroMQ cannot drop one peer of a bound socket. So
+the hub reads whose key each request came with (the ZAP handler names the key, as ZeroMQ's "User-Id"),
+refuses the requests of a revoked key, and tells an engine whose key was revoked to leave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import zmq
+
+from ipcluster.protocol import AllowList, ControllerSpec, Message, header_pb2
+
+MT = header_pb2.MsgType
+CHECK_PERIOD = 1.0  # seconds between looks at the allow-list for newly revoked keys
+
+
+class Revocations:
+    def __init__(self, spec: ControllerSpec, log: Any, reply_error: Callable[[list[bytes], str, str], None],
+                 unregister: Callable[[str, str], None]):
+        self.allow = AllowList(Path(spec.curve_keys_file), always=spec.curve_server["public"], log=log)
+        self.reply_error = reply_error
+        self.unregister = unregister
+        self.revoked: set[str] = set()
+        self.engine_keys: dict[str, str] = {}  # engine uuid -> the name of the key it registered with
+
+    def admit(self, frames: Sequence[zmq.Frame], msg: Message) -> bool:
+        """Whether to serve a request: a revoked key's is answered with an error; an engine's key is noted."""
+        key = key_of(frames)
+        if key in self.revoked:
+            self.reply_error(msg.idents, msg.header.msg_id, f"this connection file's key {key!r} was revoked")
+            return False
+        if msg.header.msg_type == MT.REGISTRATION_REQUEST and msg.idents:
+            self.engine_keys[msg.idents[0].decode(errors="replace")] = key  # an engine's identity is its uuid
+        return True
+
+    def cut_engines(self) -> None:
+        """Tell each engine whose key was revoked since the last look to leave (the hub unregisters it)."""
+        revoked = self.allow.revoked()
+        fresh, self.revoked = revoked - self.revoked, revoked
+        for uuid, key in [(uuid, key) for uuid, key in self.engine_keys.items() if key in fresh]:
+            self.unregister(uuid, f"its key {key!r} was revoked")
+
+    def forget(self, uuid: str) -> None:
+        self.engine_keys.pop(uuid, None)
+
+
+def key_of(frames: Sequence[zmq.Frame]) -> str:
+    """The name of the key the peer's handshake was admitted with ('' without Curve)."""
+    name = frames[-1].get("User-Id")
+    return name if isinstance(name, str) else ""
