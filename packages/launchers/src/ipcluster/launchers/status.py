@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import grpc
 from traitlets import CaselessStrEnum, Float
 
 from ipcluster.launchers._codes import NO_CLUSTER
 from ipcluster.protocol import ADMIN_TOKEN_METADATA, CLIENT_FILE, ConnectionFileError, read_connection_file
 from ipcluster.protocol._app import COMMON_ALIASES, COMMON_FLAGS, BaseParallelApplication
-from ipcluster.protocol.pb import admin_pb2, admin_pb2_grpc, registry_pb2
+
+if TYPE_CHECKING:
+    import grpc
 
 
 class IPClusterStatus(BaseParallelApplication):
@@ -38,6 +39,8 @@ class IPClusterStatus(BaseParallelApplication):
             return NO_CLUSTER
         if "admin_token" not in info:
             return self.fail(f"{path} names no admin service (written by an older ipcluster): restart the controller")
+        import grpc  # here: every other ipcluster command would pay for importing it
+
         try:
             status = self._ask(info)
         except grpc.RpcError as exc:
@@ -46,6 +49,10 @@ class IPClusterStatus(BaseParallelApplication):
         return 0
 
     def _ask(self, info: dict[str, Any]) -> dict[str, Any]:
+        import grpc
+
+        from ipcluster.protocol.pb import admin_pb2, admin_pb2_grpc, registry_pb2
+
         address = info["admin_address"]
         if info.get("admin_cert"):
             channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(info["admin_cert"].encode()))
@@ -69,6 +76,8 @@ class IPClusterStatus(BaseParallelApplication):
         }
 
     def _explain(self, exc: grpc.RpcError, address: str) -> str:
+        import grpc
+
         code = exc.code()  # every RpcError a call raises is also a Call
         if code == grpc.StatusCode.UNAUTHENTICATED:
             return (f"the admin service at {address} refused this client file's token: the file is an earlier "
