@@ -180,7 +180,8 @@ def test_keys_of_a_controller_without_curve_is_one_line(make_cluster):
 
 
 def test_revoking_the_keys_of_a_connected_engine_and_client_takes_effect_at_once(make_cluster, tmp_path):
-    """Revoked while connected: the engine is told to leave, and the client's hub requests are refused."""
+    """Revoked while connected: the engine is told to leave, the client's hub requests are refused, and the
+    scheduler drops its tasks."""
     cluster = make_cluster(n=1, controller_args=CURVE)
     with cluster.client() as rc:
         keys(cluster, "add", "worker", "--engine", f"--output={tmp_path / 'worker.json'}")
@@ -203,6 +204,15 @@ def test_revoking_the_keys_of_a_connected_engine_and_client_takes_effect_at_once
                 return False
 
             wait_until(refused, 10, "alice's requests to be refused")
+            sent = []
+
+            def dropped() -> bool:  # each look sends one more task: the scheduler may not have re-read the list yet
+                sent.append(theirs[0].apply_async(lambda: 1))
+                return any(entry.get("key") == "alice" for entry in controller_log(cluster)
+                           if entry["event"] == "dropping what a revoked key sends")
+
+            wait_until(dropped, 10, "the scheduler to drop alice's tasks")
+            assert not sent[-1].done()
         assert [0] == rc[:].apply_sync(lambda: 0)  # everyone else goes on
     log = [entry for entry in controller_log(cluster) if entry["event"] == "engine unregistered"]
     assert ["its key 'worker' was revoked"] == [entry["reason"] for entry in log]

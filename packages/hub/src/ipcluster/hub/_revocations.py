@@ -13,7 +13,7 @@ from typing import Any
 
 import zmq
 
-from ipcluster.protocol import AllowList, ControllerSpec, Message, header_pb2
+from ipcluster.protocol import AllowList, ControllerSpec, Message, header_pb2, key_of
 
 MT = header_pb2.MsgType
 CHECK_PERIOD = 1.0  # seconds between looks at the allow-list for newly revoked keys
@@ -48,8 +48,3 @@ class Revocations:
     def forget(self, uuid: str) -> None:
         self.engine_keys.pop(uuid, None)
 
-
-def key_of(frames: Sequence[zmq.Frame]) -> str:
-    """The name of the key the peer's handshake was admitted with ('' without Curve)."""
-    name = frames[-1].get("User-Id")
-    return name if isinstance(name, str) else ""

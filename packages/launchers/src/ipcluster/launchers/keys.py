@@ -3,9 +3,8 @@
 The controller admits a peer only if the peer's own public key is on its allow-list. ``ipcontroller``
 puts the keys of its engine file (``engines``) and client file (``client``) there; ``keys add alice``
 writes another client file with a key of its own, so each user can be cut off alone with ``keys revoke
-alice``. A revoked key is refused at its next handshake; on running connections, the hub tells a
-revoked engine to leave and refuses a revoked client's requests within a second (its connections to
-the schedulers last until they reconnect: restart the controller with ``--reuse`` to cut those).
+alice``. A revoked key is refused at its next handshake, and on running connections within a second:
+the hub tells a revoked engine to leave and refuses its requests, and the scheduler drops what it sends.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from ipcluster.protocol._curve import (
     CurveError,
     curve_wanted,
     handshake_failure,
+    key_of,
     new_key_pair,
 )
 from ipcluster.protocol._curve import MODES as CURVE_MODES
@@ -99,6 +100,7 @@ __all__ = [
     "ipython_dir",
     "is_loopback",
     "is_wildcard",
+    "key_of",
     "new_key",
     "new_key_pair",
     "no_answer",

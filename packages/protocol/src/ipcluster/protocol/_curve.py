@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,12 @@ def dial(socket: zmq.Socket, curve: dict[str, str] | None) -> None:
     """Make a connecting socket a Curve client (when the file has keys); before connect."""
     for option, value in client_options(curve):
         socket.setsockopt(option, value)
+
+
+def key_of(frames: Sequence[zmq.Frame]) -> str:
+    """The name of the key a message's sender was admitted with (ZAP's answer, ZeroMQ's "User-Id"); '' without."""
+    name = frames[-1].get("User-Id")
+    return name if isinstance(name, str) else ""
 
 
 class AllowList:

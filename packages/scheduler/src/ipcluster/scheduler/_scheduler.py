@@ -19,6 +19,7 @@ from ipcluster.protocol import ControllerSpec, HubPeer, Loop, Session, header_pb
 from ipcluster.protocol import registry_pb2 as reg
 from ipcluster.protocol import work_pb2 as work
 from ipcluster.scheduler._direct import DirectRouter
+from ipcluster.scheduler._revoked import RevokedKeys
 from ipcluster.scheduler._task import TaskScheduler
 from ipcluster.scheduler.policies import load_policy
 
@@ -74,11 +75,13 @@ class Scheduler:
             name="iopub-forwarder",
             daemon=True,
         )
+        # with Curve, readers that can drop what a revoked key sends once one is revoked
+        readers = RevokedKeys(spec, self.loop, log) if spec.curve_server else self.loop
         for router in (self.mux, self.control):
-            self.loop.add_reader(router.client_side, router.from_client)
-            self.loop.add_reader(router.engine_side, router.from_engine)
-        self.loop.add_reader(self.tasks.client_side, self.tasks.from_client)
-        self.loop.add_reader(self.tasks.engine_side, self.tasks.from_engine)
+            readers.add_reader(router.client_side, router.from_client)
+            readers.add_reader(router.engine_side, router.from_engine)
+        readers.add_reader(self.tasks.client_side, self.tasks.from_client)
+        readers.add_reader(self.tasks.engine_side, self.tasks.from_engine)
         self.hub_peer = HubPeer(self.hub, self.session, "scheduler", log, self._engine_joined, self._engine_left)
         self.loop.add_reader(self.hub, self.hub_peer.receive)
         self._events = work.TaskEvents()
