@@ -223,6 +223,9 @@ class Inbox:
         future.set_result(value)
 
     def _resolve_hub_request(self, msg: Message) -> None:
+        if msg.header.msg_type == MT.HUB_ERROR_REPLY and not msg.header.parent_id:  # the hub cut this client off
+            self.fail_everything(ConnectionError(msg.content(reg.HubErrorReply).error))
+            return
         future = self.hub_requests.get(msg.header.parent_id)
         if future is None or future.done():
             return

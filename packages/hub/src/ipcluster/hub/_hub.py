@@ -77,7 +77,7 @@ class Hub:
         self._fail_abandoned_tasks()
         self.revocations = Revocations(spec, log, self._reply_error, self._unregister) if spec.curve_server else None
         if self.revocations is not None:
-            self.loop.call_every(REVOCATION_CHECK, self.revocations.cut_engines)
+            self.loop.call_every(REVOCATION_CHECK, self.revocations.cut)
 
     def _open_store(self) -> TaskStore:
         try:

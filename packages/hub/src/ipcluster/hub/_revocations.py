@@ -2,7 +2,8 @@
 
 ZAP refuses a revoked key at its next handshake, but ZeroMQ cannot drop one peer of a bound socket. So
 the hub reads whose key each request came with (the ZAP handler names the key, as ZeroMQ's "User-Id"),
-refuses the requests of a revoked key, and tells an engine whose key was revoked to leave.
+refuses the requests of a revoked key, tells an engine whose key was revoked to leave, and tells a client
+it is cut off (an error with no request to answer), which fails everything it waits for.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Revocations:
         self.unregister = unregister
         self.revoked: set[str] = set()
         self.engine_keys: dict[str, str] = {}  # engine uuid -> the name of the key it registered with
+        self.client_keys: dict[bytes, str] = {}  # client identity -> the key it asked for connection info with
 
     def admit(self, frames: Sequence[zmq.Frame], msg: Message) -> bool:
         """Whether to serve a request: a revoked key's is answered with an error; an engine's key is noted."""
@@ -36,14 +38,20 @@ class Revocations:
             return False
         if msg.header.msg_type == MT.REGISTRATION_REQUEST and msg.idents:
             self.engine_keys[msg.idents[0].decode(errors="replace")] = key  # an engine's identity is its uuid
+        elif msg.header.msg_type == MT.CONNECTION_REQUEST and msg.idents:
+            self.client_keys[msg.idents[0]] = key
         return True
 
-    def cut_engines(self) -> None:
-        """Tell each engine whose key was revoked since the last look to leave (the hub unregisters it)."""
+    def cut(self) -> None:
+        """Act on the keys revoked since the last look: their engines leave, their clients are cut off."""
         revoked = self.allow.revoked()
         fresh, self.revoked = revoked - self.revoked, revoked
         for uuid, key in [(uuid, key) for uuid, key in self.engine_keys.items() if key in fresh]:
             self.unregister(uuid, f"its key {key!r} was revoked")
+        for client, key in [(client, key) for client, key in self.client_keys.items() if key in fresh]:
+            del self.client_keys[client]
+            self.reply_error([client], "", f"this connection file's key {key!r} was revoked: the controller no "
+                             "longer serves it")
 
     def forget(self, uuid: str) -> None:
         self.engine_keys.pop(uuid, None)

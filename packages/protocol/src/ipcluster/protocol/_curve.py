@@ -164,6 +164,7 @@ class Gatekeeper(threading.Thread):
             try:
                 request = self.socket.recv_multipart()
             except zmq.ContextTerminated:
+                self.socket.close(linger=0)
                 return
             try:
                 answer = self._answer(request)
