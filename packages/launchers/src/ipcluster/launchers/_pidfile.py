@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-CLEANUP_TIMEOUT = 60  # seconds for one cleanup command (a qdel) to finish
+from ipcluster.launchers._process import COMMAND_TIMEOUT
 
 
 def pid_alive(pid: int) -> bool:
@@ -93,7 +93,7 @@ def remove_stale(path: Path, data: dict[str, Any], why: str = "") -> None:
     """
     for argv in data.get("cleanup", []):
         try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=CLEANUP_TIMEOUT)
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
             said = done.stderr.strip()
             outcome = "done" if done.returncode == 0 else f"exit {done.returncode}" + (f": {said}" if said else "")
         except (OSError, subprocess.TimeoutExpired) as exc:

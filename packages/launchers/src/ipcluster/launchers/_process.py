@@ -9,6 +9,8 @@ import sys
 import time
 from collections.abc import Sequence
 
+COMMAND_TIMEOUT = 60  # seconds a helper command (qsub, qdel, an ssh check, an scp) may take before we give up
+
 
 def python_command(module: str, *args: str, python: str = sys.executable) -> list[str]:
     """Run an ipcluster module with this interpreter (by default), so the child sees the same packages."""

@@ -18,9 +18,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
-from ipcluster.launchers._process import LocalProcess
+from ipcluster.launchers._process import COMMAND_TIMEOUT, LocalProcess
 
-COMMAND_TIMEOUT = 60  # seconds a check or a copy may take
 # ssh connections opened at once to one host: sshd drops some beyond 10 still authenticating (MaxStartups)
 WINDOW = 8
 STOP_GRACE = 5.0  # seconds a program has between SIGTERM and SIGKILL once the stop channel ends

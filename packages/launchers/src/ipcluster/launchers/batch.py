@@ -20,11 +20,11 @@ from typing import Any, ClassVar
 from traitlets import Dict, Float, List, Unicode, default
 from traitlets.config import Config, Configurable
 
+from ipcluster.launchers._process import COMMAND_TIMEOUT
 from ipcluster.launchers._template import render
 from ipcluster.launchers._watch import EngineWatch
 from ipcluster.launchers.local import controller_command, engine_command
 
-COMMAND_TIMEOUT = 60  # seconds a submit, status or cancel command may take before we give up on it
 STATUS_FAILURES = 5  # status commands failing in a row (not saying "no such job") before ipcluster gives up
 
 
@@ -65,6 +65,7 @@ class BatchSystemLauncher(Configurable):
     gone_pattern: ClassVar[str] = ""
     submit_reads_stdin: ClassVar[bool] = False  # bsub takes its script on stdin
     remote: ClassVar[bool] = True  # runs on the batch system's nodes, not this host
+    batch_file_suffix: ClassVar[str] = ""  # '.xml' for Windows HPC's job description
 
     submit_command = command_setting([], SUBMIT_HELP)
     delete_command = command_setting([], DELETE_HELP)
@@ -94,7 +95,7 @@ class BatchSystemLauncher(Configurable):
 
     @default("batch_file_name")
     def _batch_file_name_default(self) -> str:
-        return f"{self.system.lower()}_{self.role}"
+        return f"{self.system.lower()}_{self.role}{self.batch_file_suffix}"
 
     def template(self) -> str:
         """The user's template (setting, then file) or the default, with a queue line added when needed."""
@@ -196,7 +197,8 @@ class BatchSystemLauncher(Configurable):
                 return  # it ended just now: nothing to cancel
             raise BatchError(f"cannot cancel {self}: {exc}; `ipcluster stop` tries again") from None
         finally:
-            self.returncode = 0 if self.returncode is None else self.returncode
+            if self.returncode is None:
+                self.returncode = 0
 
     def cleanup_commands(self) -> list[list[str]]:
         return [self._with_id(self.delete_command)] if self.job_id else []

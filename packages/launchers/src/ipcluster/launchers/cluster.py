@@ -108,7 +108,6 @@ class IPClusterEngines(BaseParallelApplication):
         supervisor.install()
         self._launched: list[ControllerLauncher | EngineLauncher] = []
         self._record("starting")
-        failures: list[str] = []
         try:
             code = self._run(supervisor)
         except LAUNCH_ERRORS as exc:  # mpiexec or qsub missing, a batch command failed, a bad template

@@ -33,18 +33,21 @@ def override(defaults: Sequence[str], args: Sequence[str]) -> list[str]:
     return [*(arg for arg in defaults if option_name(arg) not in given), *args]
 
 
+def _profile_command(module: str, profile_dir: Path | str, args: Sequence[str], ours: Sequence[str],
+                     python: str) -> list[str]:
+    """`module` on a profile, logging to files, with our options unless `args` (the user's) set them."""
+    return python_command(module, *override([f"--profile-dir={profile_dir}", "--log-to-file", *ours], args),
+                          python=python)
+
+
 def controller_command(profile_dir: Path | str, controller_args: Sequence[str], *ours: str,
                        python: str = sys.executable) -> list[str]:
-    return python_command("ipcluster.launchers.controller",
-                          *override([f"--profile-dir={profile_dir}", "--log-to-file", *ours], controller_args),
-                          python=python)
+    return _profile_command("ipcluster.launchers.controller", profile_dir, controller_args, ours, python)
 
 
 def engine_command(profile_dir: Path | str, engine_args: Sequence[str], *ours: str,
                    python: str = sys.executable) -> list[str]:
-    return python_command("ipcluster.engine",
-                          *override([f"--profile-dir={profile_dir}", "--log-to-file", *ours], engine_args),
-                          python=python)
+    return _profile_command("ipcluster.engine", profile_dir, engine_args, ours, python)
 
 
 class OneProcessController:

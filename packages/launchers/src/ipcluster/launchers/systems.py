@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from xml.sax.saxutils import quoteattr
 
-from traitlets import Unicode, default
+from traitlets import Unicode
 
 from ipcluster.launchers.batch import (
     DELETE_HELP,
@@ -247,6 +247,7 @@ class WindowsHPCLauncher(BatchSystemLauncher):
     system = "WindowsHPC"
     templates: ClassVar[dict[str, str]] = {"engines": WINDOWS_HPC_JOB, "controller": WINDOWS_HPC_JOB}
     finished_states = frozenset({"Finished", "Failed", "Canceled"})
+    batch_file_suffix = ".xml"
     gone_pattern = r"does not exist"
 
     scheduler = Unicode("", help="the HPC head node for `job submit /scheduler:`; empty: the default one").tag(
@@ -258,10 +259,6 @@ class WindowsHPCLauncher(BatchSystemLauncher):
 
     def submit_argv(self, script: Path) -> list[str]:
         return [*super().submit_argv(script), *([f"/scheduler:{self.scheduler}"] if self.scheduler else [])]
-
-    @default("batch_file_name")
-    def _xml_file_name(self) -> str:
-        return f"{self.system.lower()}_{self.role}.xml"
 
     def keys(self) -> dict[str, Any]:
         """`tasks`: one <Task> per engine (one for the controller), each running the program."""
